@@ -1,0 +1,147 @@
+"""Model artifacts on disk: write them with a card, and load them only once verified.
+
+A joblib file is a pickle, and a pickle is code. ``load_pipeline`` therefore reads the
+card first, checks the file's sha256 and the library versions it was written with, and
+only then unpickles. Every refusal is a ``ModelLoadError`` with a machine-readable
+``reason`` (used by the API's /ready) and a message that says what to do.
+
+This module is on the serving path: numpy, scikit-learn and joblib only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from bankchurn.errors import BankchurnError
+
+MODEL_FILE = "model.joblib"
+CARD_FILE = "model_card.json"
+SUMMARY_FILE = "MODEL_CARD.md"
+CARD_SCHEMA_VERSION = 1
+
+# Which installed versions must match the ones that wrote the pickle, and how closely.
+# scikit-learn does not promise that an estimator pickled by one release unpickles
+# correctly in another (it warns InconsistentVersionWarning), so it must match exactly;
+# numpy keeps its array pickle format within a minor release. The lock files pin one
+# version of each for every supported Python, so the committed model loads everywhere.
+VERSION_POLICY: dict[str, str] = {"scikit-learn": "exact", "numpy": "minor"}
+
+
+class ModelLoadError(BankchurnError):
+    """The model cannot be served; ``reason`` is a stable code, the message says why."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def runtime_versions() -> dict[str, str]:
+    """The interpreter and libraries that matter for (un)pickling the model."""
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": installed_version("scikit-learn"),
+        "numpy": installed_version("numpy"),
+        "joblib": installed_version("joblib"),
+    }
+
+
+def write_artifacts(pipeline: Any, card: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """Write the pipeline, then the card that vouches for it; return the final card."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / MODEL_FILE
+    joblib.dump(pipeline, model_path)
+    card = {
+        **card,
+        "card_schema_version": CARD_SCHEMA_VERSION,
+        "versions": runtime_versions(),
+        "version_policy": VERSION_POLICY,
+        "artifacts": {
+            **card.get("artifacts", {}),
+            MODEL_FILE: {"sha256": sha256_of(model_path), "bytes": model_path.stat().st_size},
+        },
+    }
+    write_card(card, out_dir)
+    return card
+
+
+def write_card(card: dict[str, Any], out_dir: Path) -> None:
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+
+
+def read_card(model_dir: Path) -> dict[str, Any]:
+    card_path = model_dir / CARD_FILE
+    if not card_path.is_file():
+        raise ModelLoadError(
+            "card_missing",
+            f"no model card at {card_path}; train a model into {model_dir} "
+            "(`bankchurn train`) or point BANKCHURN_MODEL_DIR at a model folder",
+        )
+    try:
+        card: Any = json.loads(card_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError("card_invalid", f"{card_path} is not valid JSON: {error}") from None
+    if not isinstance(card, dict) or card.get("card_schema_version") != CARD_SCHEMA_VERSION:
+        raise ModelLoadError(
+            "card_invalid",
+            f"{card_path} is not a bankchurn model card (schema version "
+            f"{CARD_SCHEMA_VERSION} expected); retrain with this release",
+        )
+    return card
+
+
+def verify_artifact(model_dir: Path, card: dict[str, Any], name: str) -> Path:
+    """Return the path of artifact ``name`` once its sha256 matches the card."""
+    entry = card.get("artifacts", {}).get(name)
+    if not isinstance(entry, dict) or "sha256" not in entry:
+        raise ModelLoadError("card_invalid", f"the model card lists no sha256 for {name}")
+    path = model_dir / name
+    if not path.is_file():
+        raise ModelLoadError("artifact_missing", f"{path} is missing; the card expects it")
+    actual = sha256_of(path)
+    if actual != entry["sha256"]:
+        raise ModelLoadError(
+            "checksum_mismatch",
+            f"{path} has sha256 {actual}, but the model card says {entry['sha256']}: the file "
+            "was modified or replaced after training. Refusing to load it; restore the "
+            "original artifact or retrain.",
+        )
+    return path
+
+
+def check_versions(card: dict[str, Any]) -> None:
+    """Refuse a pickle written by library versions the policy says may not load it."""
+    trained = card.get("versions", {})
+    running = runtime_versions()
+    for library, rule in VERSION_POLICY.items():
+        want, have = str(trained.get(library, "?")), running[library]
+        parts = 3 if rule == "exact" else 2
+        if want.split(".")[:parts] != have.split(".")[:parts]:
+            raise ModelLoadError(
+                "version_mismatch",
+                f"the model was trained with {library} {want}, this environment has {have} "
+                f"(policy: {rule} match). Install the locked requirements "
+                "(requirements.txt) or retrain the model in this environment.",
+            )
+
+
+def load_pipeline(model_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """Verify, then unpickle the fitted pipeline; return it with its card."""
+    card = read_card(model_dir)
+    path = verify_artifact(model_dir, card, MODEL_FILE)
+    check_versions(card)
+    return joblib.load(path), card
