@@ -1,0 +1,95 @@
+"""The model card: what was trained, on what, how well, and how to check the files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bankchurn import schema
+from bankchurn.artifacts import SUMMARY_FILE, write_artifacts
+from bankchurn.config import TrainConfig
+from bankchurn.data import Dataset
+from bankchurn.train import TrainResult
+
+MODEL_NAME = "bankchurn"
+
+_POLICY_TEXT = {
+    "max_f1": "threshold maximising F1 on out-of-fold training predictions",
+    "min_recall": "highest threshold keeping recall >= {min_recall} on out-of-fold predictions",
+    "fixed": "fixed by the training config",
+}
+
+
+def build_card(result: TrainResult, dataset: Dataset, config: TrainConfig) -> dict[str, Any]:
+    """The card's content, before the artifact checksums and versions are added."""
+    created = datetime.now(UTC).replace(microsecond=0)
+    policy = config.threshold
+    return {
+        "model_name": MODEL_NAME,
+        # Sortable by time; the suffix tells apart two models trained in one second.
+        "model_version": f"{created:%Y%m%d.%H%M%S}-{dataset.sha256[:7]}",
+        "created_at": created.isoformat().replace("+00:00", "Z"),
+        "estimator": type(result.pipeline.named_steps["model"]).__name__,
+        "config": config.model_dump(mode="json"),
+        # The file's name only: a full path would leak the trainer's machine layout.
+        "training_data": {"file": dataset.path.name, **dataset.fingerprint()},
+        "threshold": {
+            "value": result.threshold,
+            "policy": policy.policy,
+            "description": _POLICY_TEXT[policy.policy].format(min_recall=policy.min_recall),
+        },
+        "metrics": result.metrics,
+        "schema": {"features": schema.as_document(), "target": schema.TARGET_COLUMN},
+    }
+
+
+def save_model(
+    result: TrainResult, dataset: Dataset, config: TrainConfig, out_dir: Path
+) -> dict[str, Any]:
+    """Write the pipeline, its card (JSON) and the human-readable summary."""
+    card = write_artifacts(result.pipeline, build_card(result, dataset, config), out_dir)
+    (out_dir / SUMMARY_FILE).write_text(render_summary(card))
+    return card
+
+
+def render_summary(card: dict[str, Any]) -> str:
+    holdout = card["metrics"]["holdout"]
+    cv = card["metrics"]["cross_validation"]
+    data = card["training_data"]
+    cm = holdout["confusion_matrix"]
+    lines = [
+        f"# Model card: {card['model_name']} {card['model_version']}",
+        "",
+        f"- Created: {card['created_at']}",
+        f"- Estimator: {card['estimator']} (config `{card['config']['name']}`, "
+        f"seed {card['config']['seed']})",
+        f"- Training data: `{data['file']}`, {data['rows']} rows, positive rate "
+        f"{data['positive_rate']:.2%}, sha256 `{data['sha256']}`",
+        f"- Decision threshold: {card['threshold']['value']:.4f} "
+        f"({card['threshold']['description']})",
+        "",
+        "| metric | holdout | cross-validation (mean ± std) |",
+        "|---|---|---|",
+    ]
+    for name in ("roc_auc", "pr_auc", "brier"):
+        lines.append(
+            f"| {name} | {holdout[name]:.4f} | {cv[name]['mean']:.4f} ± {cv[name]['std']:.4f} |"
+        )
+    lines += [
+        f"| f1 / precision / recall at threshold | {holdout['f1']:.3f} / "
+        f"{holdout['precision']:.3f} / {holdout['recall']:.3f} | |",
+        "",
+        f"Holdout confusion matrix ({holdout['rows']} rows): TN {cm['tn']}, FP {cm['fp']}, "
+        f"FN {cm['fn']}, TP {cm['tp']}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(card["versions"].items())) + ".",
+        "",
+        "Artifacts (sha256):",
+        *(f"- `{name}`: `{entry['sha256']}`" for name, entry in sorted(card["artifacts"].items())),
+        "",
+        "Features: " + ", ".join(f["column"] for f in card["schema"]["features"]) + ".",
+        "Identifiers (RowNumber, CustomerId, Surname) are dropped before training.",
+        "",
+    ]
+    return "\n".join(lines)
