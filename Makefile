@@ -1,0 +1,57 @@
+# Every task a developer or CI runs, as one short named command. `make help` lists them.
+# The venv is (re)built from the hash-locked requirements whenever a lock file changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-locks
+SYNTH := data/synthetic.csv
+REAL ?= ../shared/data/Churn_Modelling.csv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup lock train serve test test-fast lint format acceptance clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	# --no-deps: every dependency already came, hash-checked, from the lock above.
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP) ## create .venv from the locked requirements (done automatically by other targets)
+
+lock: ## re-resolve requirements*.in into hash-locked requirements*.txt (needs uv)
+	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements.in -o requirements.txt
+	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-dev.in -o requirements-dev.txt
+
+$(SYNTH): $(STAMP) src/bankchurn/synth.py
+	$(BIN)/bankchurn data synth --rows 10000 --seed 42 --out $@
+
+train: $(STAMP) $(SYNTH) ## train the default model on synthetic data into models/
+	OMP_NUM_THREADS=2 $(BIN)/bankchurn train --data $(SYNTH) --out models --config configs/train.yaml
+
+serve: $(STAMP) ## serve models/ on http://$(HOST):$(PORT) (docs at /docs)
+	$(BIN)/uvicorn app.fastapi_app:app --host $(HOST) --port $(PORT) --no-access-log
+
+test: $(STAMP) ## the full test suite (package, model, API, real MLflow server), with coverage
+	$(BIN)/pytest --cov --cov-report=term
+
+lint: $(STAMP) ## ruff (lint + format check) and strict mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+acceptance: $(STAMP) ## real-data quality bars; REAL=path/to/Churn_Modelling.csv
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/acceptance.py --real $(REAL)
+
+clean: ## remove the venv, caches and generated data (not models/)
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
