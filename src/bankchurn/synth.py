@@ -279,6 +279,7 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
     """
     data = synthesize(rows, seed)
     columns = [[_format(value) for value in data[column].tolist()] for column in COLUMNS]
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)

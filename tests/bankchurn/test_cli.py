@@ -21,7 +21,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_synth_writes_the_requested_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "s.csv"
+    out = tmp_path / "new" / "folder" / "s.csv"
     code, stdout, _ = run(
         ["data", "synth", "--rows", "50", "--seed", "1", "--out", str(out)], capsys
     )
