@@ -48,12 +48,14 @@ def load_predictor(model_dir: Path, backend: Backend = "sklearn", threads: int =
 
     ``threads`` caps OpenMP: HistGradientBoosting predicts with every core by default,
     and on a small machine a single-row prediction then fights the web server for CPU
-    (measured here: 63 ms unpinned against 5.7 ms with one thread).
+    (measured here: 63 ms unpinned against 5.7 ms with one thread). The cap is set after
+    unpickling, because only then is scikit-learn's OpenMP runtime loaded, and it holds
+    for the calling thread: call this on the thread that will predict.
     """
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=threads, user_api="openmp")
     pipeline, card = load_pipeline(model_dir)
+    threadpool_limits(limits=threads, user_api="openmp")
     return SklearnPredictor(pipeline, card)
 
 
