@@ -1,0 +1,45 @@
+"""FastAPI dependencies: how routes reach the settings, the model and the metrics.
+
+Everything is held by the app (``app.state``), built by ``create_app``, so two apps
+in one process (as in the tests) never share a model or a metrics registry. Routes
+declare what they need with the ``...Dep`` aliases below.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.metrics import ServiceMetrics
+from app.model_loading import LoadedModel
+from app.model_state import ModelState
+from app.settings import Settings
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_model_state(request: Request) -> ModelState:
+    state: ModelState = request.app.state.model_state
+    return state
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+ModelStateDep = Annotated[ModelState, Depends(get_model_state)]
+
+
+def get_loaded_model(state: ModelStateDep) -> LoadedModel:
+    """The ready model, or a 503 that says why there is none (loading, tampered...)."""
+    return state.require_ready()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+LoadedModelDep = Annotated[LoadedModel, Depends(get_loaded_model)]

@@ -1,0 +1,198 @@
+"""Errors: one JSON shape (``ErrorResponse``) for every 4xx and 5xx the service sends.
+
+Validation errors keep pydantic's ``loc``/``msg``/``type`` but never its ``input``:
+echoing the input would copy a whole customer record into responses (and whatever
+logs them). A 500 says nothing about the exception; the request id ties it to the
+traceback in the service log. ``handle_unexpected`` is the service's only catch-all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.log import error_logger
+from app.schemas import ErrorBody, ErrorDetail, ErrorResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+UNKNOWN_REQUEST_ID = "unknown"
+
+# Codes for the HTTP errors Starlette/FastAPI raise themselves (routing, body limit).
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+class ApiError(Exception):
+    """An error the service reports on purpose, with its status and stable code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Sequence[ErrorDetail] = (),
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = list(details)
+        self.reason = reason
+        self.headers = headers or {}
+
+
+class BatchTooLargeError(ApiError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            413,
+            "batch_too_large",
+            f"The batch has {size} customers; at most {limit} are accepted per request. "
+            "Split it into smaller batches.",
+            details=[
+                ErrorDetail(
+                    loc=["body", "customers"],
+                    msg=f"List should have at most {limit} items, not {size}",
+                    type="too_long",
+                )
+            ],
+        )
+
+
+class PayloadTooLargeError(StarletteHTTPException):
+    """Raised from the body stream: FastAPI re-raises HTTPExceptions from body reading."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, payload_too_large_message(limit))
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be read as JSON text (for example, it is not UTF-8).",
+    413: "The body is larger than BANKCHURN_MAX_BODY_BYTES, or the batch has more "
+    "customers than BANKCHURN_MAX_BATCH.",
+    422: "The request is invalid: each detail names a field (loc) and what is wrong with it.",
+    500: "An unexpected fault; the body carries only a request id to find it in the log.",
+    503: "The model is not ready; error.reason says why (loading, checksum_mismatch, ...).",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these error statuses, all with ``ErrorResponse``."""
+    return {
+        status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+def payload_too_large_message(limit: int) -> str:
+    return f"Request body is larger than the limit of {limit} bytes; send smaller batches."
+
+
+def request_id_of(scope_state: dict[str, Any]) -> str:
+    return str(scope_state.get("request_id", UNKNOWN_REQUEST_ID))
+
+
+def error_response(
+    request_id: str,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Sequence[ErrorDetail] = (),
+    reason: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(
+        error=ErrorBody(
+            code=code,
+            message=message,
+            request_id=request_id,
+            reason=reason,
+            details=list(details),
+        )
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status,
+        headers={**(headers or {}), REQUEST_ID_HEADER: request_id},
+    )
+
+
+def _request_id(request: Request) -> str:
+    return request_id_of(request.scope.get("state", {}))
+
+
+def _detail(error: dict[str, Any]) -> ErrorDetail:
+    return ErrorDetail(loc=list(error["loc"]), msg=error["msg"], type=error["type"])
+
+
+async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
+    return error_response(
+        _request_id(request),
+        error.status,
+        error.code,
+        error.message,
+        details=error.details,
+        reason=error.reason,
+        headers=error.headers,
+    )
+
+
+async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    details = [_detail(item) for item in error.errors()]
+    return error_response(
+        _request_id(request),
+        422,
+        "validation_error",
+        f"The request is invalid ({len(details)} problem(s)); see details for where.",
+        details=details,
+    )
+
+
+async def handle_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    phrase = HTTPStatus(error.status_code).phrase
+    message = error.detail if isinstance(error.detail, str) else phrase
+    return error_response(
+        _request_id(request),
+        error.status_code,
+        _HTTP_CODES.get(error.status_code, phrase.lower().replace(" ", "_")),
+        message,
+        headers=dict(error.headers or {}),
+    )
+
+
+async def handle_unexpected(request: Request, error: Exception) -> JSONResponse:
+    """The only catch-all: log the fault with its traceback, answer without details."""
+    request_id = _request_id(request)
+    error_logger.error(
+        "unhandled error",
+        exc_info=error,
+        extra={"request_id": request_id, "method": request.method, "path": request.url.path},
+    )
+    return error_response(
+        request_id,
+        500,
+        "internal_error",
+        "The service failed to handle this request. Quote the request id when reporting it.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.exception_handler(ApiError)(handle_api_error)
+    app.exception_handler(RequestValidationError)(handle_validation_error)
+    app.exception_handler(StarletteHTTPException)(handle_http_error)
+    # Starlette runs the Exception handler in its outermost middleware, then re-raises
+    # so the server logs the traceback as well.
+    app.exception_handler(Exception)(handle_unexpected)

@@ -1,0 +1,65 @@
+"""The FastAPI application: created and wired here, implemented elsewhere.
+
+Serve with ``uvicorn app.fastapi_app:app --no-access-log`` (the app writes its own
+access log). ``create_app`` builds independent apps for tests.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
+from app.lifespan import lifespan
+from app.metrics import ServiceMetrics
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.model_state import ModelState
+from app.routes import health, metrics, model, predict
+from app.settings import Settings, get_settings
+
+
+def _service_version() -> str:
+    try:
+        return version("bankchurn")
+    except PackageNotFoundError:  # a source tree on PYTHONPATH, not an installed package
+        return "0+unknown"
+
+
+def create_app(
+    settings: Settings | None = None, registry: CollectorRegistry | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    service_metrics = ServiceMetrics(registry or REGISTRY)
+    # FastAPIOffline serves Swagger UI and ReDoc from its wheel: /docs works offline.
+    app = FastAPIOffline(
+        title="bankchurn",
+        version=_service_version(),
+        description="Predicts whether a bank customer will leave, from the model in models/.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = service_metrics
+    app.state.model_state = ModelState(settings, service_metrics)
+    install_error_handlers(app)
+    # Middleware added last runs first: request id -> HTTP metrics -> CORS -> body limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # closed unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+        )
+    service_metrics.instrument(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health.router, predict.router, model.router, metrics.router):
+        app.include_router(router, responses=documented(500))
+    return app
+
+
+app = create_app()

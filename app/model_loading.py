@@ -1,0 +1,122 @@
+"""Loading a model for serving: verify it, check it fits this service, warm it up.
+
+``load_predictor`` (bankchurn) checks the card, the artifact's sha256 and the library
+versions before unpickling anything; on top of that the API checks that the card holds
+everything GET /model serves, that the model was trained on this service's features
+(names, kinds, category order), and that one real prediction works. Every refusal is a
+``ModelLoadError`` whose ``reason`` /ready reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.schemas import ModelCardResponse
+from app.scoring import describe_risk_bands
+from app.settings import Settings
+from bankchurn.artifacts import CARD_FILE, ModelLoadError
+from bankchurn.predictor import Predictor, Probabilities, load_predictor
+from bankchurn.schema import EXAMPLE_CUSTOMER, FEATURES, Matrix, as_document, encode_records
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified, warmed-up model and how this service applies it."""
+
+    predictor: Predictor
+    card: ModelCardResponse
+    threshold: float
+    backend: str
+    executor: ThreadPoolExecutor
+
+    @property
+    def version(self) -> str:
+        return self.card.model_version
+
+    async def predict_proba(self, matrix: Matrix) -> tuple[Probabilities, float]:
+        """Probabilities and the seconds spent in the model, on the inference thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, _timed_predict, self.predictor, matrix)
+
+
+def _timed_predict(predictor: Predictor, matrix: Matrix) -> tuple[Probabilities, float]:
+    started = perf_counter()
+    probabilities = predictor.predict_proba(matrix)
+    return probabilities, perf_counter() - started
+
+
+def load_and_warm_up(settings: Settings, executor: ThreadPoolExecutor) -> LoadedModel:
+    """Load, verify and warm up the model; runs on the inference thread."""
+    predictor = load_predictor(
+        settings.model_dir, backend=settings.backend, threads=settings.inference_threads
+    )
+    card = serving_card(predictor.card, settings)
+    check_feature_contract(card)
+    warm_up(predictor)
+    return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor)
+
+
+def serving_card(card: dict[str, Any], settings: Settings) -> ModelCardResponse:
+    """The card as GET /model serves it, plus how this service applies the model."""
+    card_threshold = card.get("threshold")
+    card_value = card_threshold.get("value") if isinstance(card_threshold, dict) else None
+    threshold = settings.threshold if settings.threshold is not None else card_value
+    mlflow = card.get("mlflow")
+    document = {
+        **card,
+        "mlflow_run_id": mlflow.get("run_id") if isinstance(mlflow, dict) else None,
+        "serving": {
+            "backend": settings.backend,
+            "threshold": threshold,
+            "threshold_source": "model_card" if settings.threshold is None else "override",
+            "risk_bands": describe_risk_bands(threshold) if isinstance(threshold, float) else {},
+        },
+    }
+    try:
+        return ModelCardResponse.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        )
+        raise ModelLoadError(
+            "card_invalid",
+            f"{CARD_FILE} in {settings.model_dir} lacks what the API serves ({problems}); "
+            "retrain with this release",
+        ) from None
+
+
+def check_feature_contract(card: ModelCardResponse) -> None:
+    """Refuse a model whose features (names, kinds, category order) differ from ours."""
+
+    def contract(features: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [(f["name"], f["type"], f.get("categories")) for f in features]
+
+    trained = contract([feature.model_dump() for feature in card.feature_schema.features])
+    served = contract(as_document())
+    if trained != served:
+        raise ModelLoadError(
+            "schema_mismatch",
+            f"the model was trained on features {trained}, but this service sends {served} "
+            f"(bankchurn.schema, {len(FEATURES)} features); retrain the model with this release",
+        )
+
+
+def warm_up(predictor: Predictor) -> None:
+    """One real prediction, so the first customer does not pay for lazy initialisation."""
+    try:
+        probabilities = predictor.predict_proba(encode_records([EXAMPLE_CUSTOMER]))
+    except ValueError as error:
+        raise ModelLoadError("warmup_failed", f"the warm-up prediction failed: {error}") from None
+    if probabilities.shape != (1,) or not 0.0 <= float(probabilities[0]) <= 1.0:
+        raise ModelLoadError(
+            "warmup_failed",
+            f"the warm-up prediction returned {probabilities!r}; expected one probability "
+            "in [0, 1]",
+        )

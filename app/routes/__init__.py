@@ -1,0 +1,1 @@
+"""HTTP routes, one module per concern; ``app.fastapi_app`` includes their routers."""

@@ -1,0 +1,22 @@
+"""The model card of the model being served."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.dependencies import LoadedModelDep
+from app.errors import documented
+from app.schemas import ModelCardResponse
+
+router = APIRouter(tags=["model"])
+
+
+@router.get(
+    "/model",
+    summary="Model card: version, metrics, threshold, feature schema, library versions",
+    responses=documented(503),
+)
+async def model_card(model: LoadedModelDep) -> ModelCardResponse:
+    """What was trained, on what, how well, and how this service applies it. Training
+    paths, the training config and tracking URIs are left out."""
+    return model.card

@@ -1,0 +1,78 @@
+"""Scoring: validated customers in, ``ChurnPrediction``s out. The risk-band rule lives here.
+
+Risk bands (the one definition; GET /model shows them with the threshold applied):
+  high    probability >= threshold            (the model's churn decision)
+  medium  threshold / 2 <= probability < threshold
+  low     probability < threshold / 2
+Bands scale with the threshold, so an override (BANKCHURN_THRESHOLD) moves them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from app.log import prediction_logger
+from app.metrics import ServiceMetrics
+from app.schemas import ChurnPrediction, PredictRequest, RiskBand
+from bankchurn.schema import encode_records
+
+if TYPE_CHECKING:
+    from app.model_loading import LoadedModel
+
+
+def risk_band(probability: float, threshold: float) -> RiskBand:
+    if probability >= threshold:
+        return "high"
+    if probability >= threshold / 2:
+        return "medium"
+    return "low"
+
+
+def describe_risk_bands(threshold: float) -> dict[str, str]:
+    half = threshold / 2  # exact values: a rounded bound would misplace customers near it
+    return {
+        "high": f"churn_probability >= {threshold}",
+        "medium": f"{half} <= churn_probability < {threshold}",
+        "low": f"churn_probability < {half}",
+    }
+
+
+async def score(
+    model: LoadedModel,
+    customers: Sequence[PredictRequest],
+    metrics: ServiceMetrics,
+    *,
+    log_features: bool,
+) -> list[ChurnPrediction]:
+    """One prediction per customer, in order; records the model metrics."""
+    records = [customer.model_dump(exclude={"id"}) for customer in customers]
+    probabilities, seconds = await model.predict_proba(encode_records(records))
+    metrics.inference_duration.observe(seconds)
+    threshold = model.threshold
+    predictions = [
+        ChurnPrediction(
+            id=customer.id,
+            churn_probability=float(probability),
+            churn=bool(probability >= threshold),
+            risk_band=risk_band(float(probability), threshold),
+            threshold=threshold,
+            model_version=model.version,
+        )
+        for customer, probability in zip(customers, probabilities, strict=True)
+    ]
+    metrics.record_predictions(
+        [p.churn_probability for p in predictions], [p.churn for p in predictions]
+    )
+    if log_features:  # opt-in only: these are a customer's personal data
+        for record, prediction in zip(records, predictions, strict=True):
+            prediction_logger.info(
+                "prediction",
+                extra={
+                    "client_id": prediction.id,
+                    "features": record,
+                    "churn_probability": prediction.churn_probability,
+                    "model_version": prediction.model_version,
+                },
+            )
+    return predictions

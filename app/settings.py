@@ -1,0 +1,108 @@
+"""Service configuration: one typed ``Settings``, read from ``BANKCHURN_*`` variables.
+
+Every knob of the service lives here and nowhere else. ``get_settings`` is cached so
+the environment is read once per process; tests build their own ``Settings`` and pass
+it to ``create_app`` (or call ``get_settings.cache_clear()`` after changing the env).
+Server knobs (host, port, workers) are uvicorn's own command-line flags.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bankchurn.predictor import Backend
+
+ENV_PREFIX = "BANKCHURN_"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
+
+
+class SettingsError(RuntimeError):
+    """The environment holds a value the service refuses to start with."""
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; each field is ``BANKCHURN_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    model_dir: Path = Field(
+        Path("models"),
+        description="Folder holding model_card.json and the model artifact; a relative "
+        "path is resolved against the working directory.",
+    )
+    backend: Backend = Field("sklearn", description="Inference backend passed to load_predictor.")
+    inference_threads: int = Field(
+        1, ge=1, le=64, description="OpenMP threads for one prediction (per worker process)."
+    )
+    max_batch: int = Field(
+        1_000, ge=1, le=100_000, description="Most customers accepted by /predict/batch."
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1_024,
+        le=104_857_600,
+        description="Largest request body accepted, counted on the received stream.",
+    )
+    threshold: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Churn decision threshold overriding the model card's; unset = card's.",
+    )
+    log_level: LogLevel = Field("INFO", description="Level of the service's own loggers.")
+    log_format: Literal["json", "text"] = Field("json", description="JSON lines or plain text.")
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated origins allowed by CORS; empty (the default) = closed.",
+    )
+    log_features: bool = Field(
+        False, description="Log each scored customer's features (personal data; off by default)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write scheme://host[:port] with no path "
+                    "or trailing slash, e.g. https://dashboard.example.com"
+                )
+        return origins
+
+
+def describe(error: ValidationError) -> str:
+    """One line per refused value, each naming the environment variable to fix."""
+    lines = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        lines.append(f"{ENV_PREFIX}{field.upper()}={item['input']!r}: {item['msg']}")
+    return "invalid service configuration:\n  " + "\n  ".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once; refuses unsafe values."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from None

@@ -1,0 +1,64 @@
+"""Property-based fuzzing from the OpenAPI schema (schemathesis): no 5xx, and every
+response (status, content type, headers, body) is one the schema documents.
+
+schemathesis needs the schema when tests are collected, so the app is created and its
+lifespan started (model loading in the background) when this module is imported.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from prometheus_client import CollectorRegistry
+
+from app.fastapi_app import create_app
+from app.settings import Settings
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models"  # the committed model
+EXAMPLES_PER_OPERATION = 100
+
+APP = create_app(Settings(model_dir=MODEL_DIR), registry=CollectorRegistry())
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+calls: list[str] = []
+
+
+def ensure_ready() -> None:
+    """Fuzz a ready service (a loading one answers 503, which schemathesis rightly flags).
+
+    schemathesis ends the app's lifespan after each test and starts it again on the next
+    call, so each test first makes that call and waits for the model to be loaded again.
+    """
+    state = APP.state.model_state
+    if state.model is not None:
+        return
+    schema["/health"]["GET"].Case().call()
+    deadline = time.monotonic() + 30
+    while state.model is None:
+        if time.monotonic() > deadline or state.reason != "loading":
+            pytest.fail(f"the model in {MODEL_DIR} is not ready: {state.reason}")
+        time.sleep(0.02)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+def test_api_honours_its_openapi_schema(case):
+    ensure_ready()
+    calls.append(f"{case.method} {case.path}")
+    case.call_and_validate()
+
+
+def test_fuzzing_reached_every_operation():
+    if not calls:
+        pytest.skip("runs after test_api_honours_its_openapi_schema, in the same session")
+    print(f"schemathesis made {len(calls)} calls")
+    assert {call.split()[1] for call in calls} == {
+        "/health", "/ready", "/predict", "/predict/batch", "/model", "/metrics"
+    }  # fmt: skip
