@@ -67,10 +67,8 @@ def serving_card(card: dict[str, Any], settings: Settings) -> ModelCardResponse:
     card_threshold = card.get("threshold")
     card_value = card_threshold.get("value") if isinstance(card_threshold, dict) else None
     threshold = settings.threshold if settings.threshold is not None else card_value
-    mlflow = card.get("mlflow")
     document = {
         **card,
-        "mlflow_run_id": mlflow.get("run_id") if isinstance(mlflow, dict) else None,
         "serving": {
             "backend": settings.backend,
             "threshold": threshold,

@@ -224,6 +224,15 @@ class ArtifactInfo(CardModel):
     bytes: int
 
 
+class MlflowInfo(CardModel):
+    """Where the served model came from in MLflow (present when it was registered)."""
+
+    run_id: str
+    registered_model: str | None = None
+    registered_version: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Aliases at export time.")
+
+
 class ServingInfo(CardModel):
     backend: str
     threshold: float = Field(gt=0.0, lt=1.0, description="Threshold this service applies.")
@@ -245,5 +254,7 @@ class ModelCardResponse(CardModel):
     versions: dict[str, str]
     version_policy: dict[str, str]
     artifacts: dict[str, ArtifactInfo]
-    mlflow_run_id: str | None = None
+    mlflow: MlflowInfo | None = Field(
+        None, description="MLflow run and registry version, when the model was registered."
+    )
     serving: ServingInfo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bankchurn.schema import FEATURE_NAMES, as_document
 
 
@@ -59,3 +61,30 @@ def test_model_card_exposes_no_training_config_or_paths(client, model_dir):
     assert "/" not in response.json()["training_data"]["file"]
     assert str(model_dir) not in response.text
     assert "tracking_uri" not in response.text
+
+
+def test_model_card_shows_the_mlflow_run_and_registry_version(make_client, model_copy):
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["mlflow"] = {
+        "run_id": "0123abcd",
+        "experiment": "bankchurn",
+        "registered_model": "bankchurn",
+        "registered_version": "7",
+        "aliases": ["champion"],
+        "exported_from": "models:/bankchurn@champion",
+    }
+    card_path.write_text(json.dumps(card))
+
+    body = make_client(model_dir=model_copy).get("/model").json()
+
+    assert body["mlflow"] == {
+        "run_id": "0123abcd",
+        "registered_model": "bankchurn",
+        "registered_version": "7",
+        "aliases": ["champion"],
+    }
+
+
+def test_model_card_without_mlflow_says_so(client):
+    assert client.get("/model").json()["mlflow"] is None
