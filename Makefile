@@ -28,6 +28,8 @@ setup: $(STAMP) ## create .venv from the locked requirements (done automatically
 lock: ## re-resolve requirements*.in into hash-locked requirements*.txt (needs uv)
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements.in -o requirements.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-dev.in -o requirements-dev.txt
+	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-train.in -o requirements-train.txt
+	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes infra/mlflow/requirements.in -o infra/mlflow/requirements.txt
 
 $(SYNTH): $(STAMP) src/bankchurn/synth.py
 	$(BIN)/bankchurn data synth --rows 10000 --seed 42 --out $@
