@@ -9,7 +9,6 @@ rows and says how many were dropped and why.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bankchurn.artifacts import sha256_of
 from bankchurn.errors import BankchurnError
 from bankchurn.schema import (
     BY_COLUMN,
@@ -106,14 +106,6 @@ def frame_to_matrix(features: pd.DataFrame) -> Matrix:
         else:
             columns.append(values.to_numpy(dtype=np.float64))
     return np.column_stack(columns)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_header(header: list[str], require_target: bool) -> tuple[list[RowError], list[str]]:
@@ -204,7 +196,7 @@ def load_csv(path: Path, *, drop_invalid: bool = False, require_target: bool = T
         features=features,
         target=target,
         path=path,
-        sha256=file_sha256(path),
+        sha256=sha256_of(path),
         dropped_rows=bad_rows,
         errors=errors,
         ignored_columns=tuple(ignored),

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from bankchurn.data import file_sha256, frame_to_matrix, load_csv
+from bankchurn.artifacts import sha256_of
+from bankchurn.data import frame_to_matrix, load_csv
 from bankchurn.predictor import Predictor, load_predictor, predict_records
 from bankchurn.schema import EXAMPLE_CUSTOMER
 from bankchurn.synth import write_csv
@@ -30,7 +31,7 @@ def test_the_committed_model_was_trained_on_the_default_synthetic_data(
 ) -> None:
     path = tmp_path / "synthetic.csv"
     write_csv(path, rows=10_000, seed=42)
-    assert predictor.card["training_data"]["sha256"] == file_sha256(path)
+    assert predictor.card["training_data"]["sha256"] == sha256_of(path)
     assert predictor.card["config"]["name"] == "hgb-default"
 
 
