@@ -29,6 +29,7 @@ lock: ## re-resolve requirements*.in into hash-locked requirements*.txt (needs u
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements.in -o requirements.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-dev.in -o requirements-dev.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-train.in -o requirements-train.txt
+	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-onnx.in -o requirements-onnx.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes infra/mlflow/requirements.in -o infra/mlflow/requirements.txt
 
 $(SYNTH): $(STAMP) src/bankchurn/synth.py

@@ -38,6 +38,8 @@ PUBLIC_REASONS: dict[str, str] = {
     "version_mismatch": "The model was trained with library versions this service cannot "
     "load safely.",
     "schema_mismatch": "The model was trained on different features than this service accepts.",
+    "onnx_unavailable": "The ONNX backend is configured, but the model has no ONNX export that "
+    "passed its parity check, or onnxruntime is not installed.",
     "warmup_failed": "The model loaded but its warm-up prediction failed.",
     "load_error": "The model could not be loaded because of an unexpected error.",
     "stopped": "The service is shutting down.",

@@ -233,6 +233,25 @@ class MlflowInfo(CardModel):
     aliases: list[str] = Field(default_factory=list, description="Aliases at export time.")
 
 
+class OnnxParity(CardModel):
+    rows: int
+    max_abs_diff: float
+    tolerance: float
+    decisions_identical: bool
+    passed: bool
+
+
+class OnnxInfo(CardModel):
+    """The ONNX export: its file (None when refused), parity with scikit-learn, versions."""
+
+    file: str | None
+    parity: OnnxParity | None = None
+    reason: str | None = Field(None, description="Why there is no ONNX file, if there is none.")
+    opset: dict[str, int]
+    skl2onnx: str
+    onnxruntime: str
+
+
 class ServingInfo(CardModel):
     backend: str
     threshold: float = Field(gt=0.0, lt=1.0, description="Threshold this service applies.")
@@ -256,5 +275,8 @@ class ModelCardResponse(CardModel):
     artifacts: dict[str, ArtifactInfo]
     mlflow: MlflowInfo | None = Field(
         None, description="MLflow run and registry version, when the model was registered."
+    )
+    onnx: OnnxInfo | None = Field(
+        None, description="The ONNX export and its parity check (models trained since #6)."
     )
     serving: ServingInfo

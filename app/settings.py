@@ -37,9 +37,17 @@ class Settings(BaseSettings):
         description="Folder holding model_card.json and the model artifact; a relative "
         "path is resolved against the working directory.",
     )
-    backend: Backend = Field("sklearn", description="Inference backend passed to load_predictor.")
+    backend: Backend = Field(
+        "sklearn",
+        description="Inference backend: sklearn (model.joblib) or onnx (model.onnx in "
+        "onnxruntime, which needs neither scikit-learn nor scipy).",
+    )
     inference_threads: int = Field(
-        1, ge=1, le=64, description="OpenMP threads for one prediction (per worker process)."
+        1,
+        ge=1,
+        le=64,
+        description="Threads for one prediction, per worker process: OpenMP threads for "
+        "sklearn, onnxruntime intra-op threads for onnx.",
     )
     max_batch: int = Field(
         1_000, ge=1, le=100_000, description="Most customers accepted by /predict/batch."

@@ -5,7 +5,9 @@ card first, checks the file's sha256 and the library versions it was written wit
 only then unpickles. Every refusal is a ``ModelLoadError`` with a machine-readable
 ``reason`` (used by the API's /ready) and a message that says what to do.
 
-This module is on the serving path: numpy, scikit-learn and joblib only.
+This module is on both serving paths. The ONNX one has neither scikit-learn nor joblib
+installed, so joblib is imported only where a pickle is written or read, and library
+versions are looked up only when a pickle is checked.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from bankchurn.errors import BankchurnError
 
 MODEL_FILE = "model.joblib"
+# The pipeline as an ONNX graph, written by bankchurn.onnx_export when it passes parity.
+ONNX_FILE = "model.onnx"
 CARD_FILE = "model_card.json"
 SUMMARY_FILE = "MODEL_CARD.md"
 CARD_SCHEMA_VERSION = 1
@@ -60,11 +63,21 @@ def runtime_versions() -> dict[str, str]:
     }
 
 
-def write_artifacts(pipeline: Any, card: dict[str, Any], out_dir: Path) -> dict[str, Any]:
-    """Write the pipeline, then the card that vouches for it; return the final card."""
+def write_artifacts(
+    pipeline: Any,
+    card: dict[str, Any],
+    out_dir: Path,
+    extra_files: Mapping[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """Write the pipeline and ``extra_files`` (name -> content), then the card that
+    vouches for all of them (sha256 and size of each); return the final card."""
+    import joblib
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    model_path = out_dir / MODEL_FILE
-    joblib.dump(pipeline, model_path)
+    joblib.dump(pipeline, out_dir / MODEL_FILE)
+    for name, content in (extra_files or {}).items():
+        (out_dir / name).write_bytes(content)
+    names = [MODEL_FILE, *(extra_files or {})]
     card = {
         **card,
         "card_schema_version": CARD_SCHEMA_VERSION,
@@ -72,7 +85,13 @@ def write_artifacts(pipeline: Any, card: dict[str, Any], out_dir: Path) -> dict[
         "version_policy": VERSION_POLICY,
         "artifacts": {
             **card.get("artifacts", {}),
-            MODEL_FILE: {"sha256": sha256_of(model_path), "bytes": model_path.stat().st_size},
+            **{
+                name: {
+                    "sha256": sha256_of(out_dir / name),
+                    "bytes": (out_dir / name).stat().st_size,
+                }
+                for name in names
+            },
         },
     }
     write_card(card, out_dir)
@@ -106,21 +125,41 @@ def read_card(model_dir: Path) -> dict[str, Any]:
 
 def verify_artifact(model_dir: Path, card: dict[str, Any], name: str) -> Path:
     """Return the path of artifact ``name`` once its sha256 matches the card."""
+    path = _listed_artifact(model_dir, card, name)
+    _check_digest(path, sha256_of(path), card["artifacts"][name]["sha256"])
+    return path
+
+
+def read_verified(model_dir: Path, card: dict[str, Any], name: str) -> bytes:
+    """The content of artifact ``name``, read once and checked against the card's sha256.
+
+    The bytes that were checked are the bytes returned, so the file cannot be swapped
+    between the check and the load.
+    """
+    path = _listed_artifact(model_dir, card, name)
+    content = path.read_bytes()
+    _check_digest(path, hashlib.sha256(content).hexdigest(), card["artifacts"][name]["sha256"])
+    return content
+
+
+def _listed_artifact(model_dir: Path, card: dict[str, Any], name: str) -> Path:
     entry = card.get("artifacts", {}).get(name)
     if not isinstance(entry, dict) or "sha256" not in entry:
         raise ModelLoadError("card_invalid", f"the model card lists no sha256 for {name}")
     path = model_dir / name
     if not path.is_file():
         raise ModelLoadError("artifact_missing", f"{path} is missing; the card expects it")
-    actual = sha256_of(path)
-    if actual != entry["sha256"]:
+    return path
+
+
+def _check_digest(path: Path, actual: str, expected: str) -> None:
+    if actual != expected:
         raise ModelLoadError(
             "checksum_mismatch",
-            f"{path} has sha256 {actual}, but the model card says {entry['sha256']}: the file "
+            f"{path} has sha256 {actual}, but the model card says {expected}: the file "
             "was modified or replaced after training. Refusing to load it; restore the "
             "original artifact or retrain.",
         )
-    return path
 
 
 def check_versions(card: dict[str, Any]) -> None:
@@ -141,6 +180,8 @@ def check_versions(card: dict[str, Any]) -> None:
 
 def load_pipeline(model_dir: Path) -> tuple[Any, dict[str, Any]]:
     """Verify, then unpickle the fitted pipeline; return it with its card."""
+    import joblib
+
     card = read_card(model_dir)
     path = verify_artifact(model_dir, card, MODEL_FILE)
     check_versions(card)

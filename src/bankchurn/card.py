@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bankchurn import schema
-from bankchurn.artifacts import SUMMARY_FILE, write_artifacts
+from bankchurn.artifacts import ONNX_FILE, SUMMARY_FILE, write_artifacts
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset
+from bankchurn.onnx_export import PARITY_TOLERANCE, export_onnx
 from bankchurn.train import TrainResult
 
 MODEL_NAME = "bankchurn"
@@ -45,12 +46,39 @@ def build_card(result: TrainResult, dataset: Dataset, config: TrainConfig) -> di
 
 
 def save_model(
-    result: TrainResult, dataset: Dataset, config: TrainConfig, out_dir: Path
+    result: TrainResult,
+    dataset: Dataset,
+    config: TrainConfig,
+    out_dir: Path,
+    onnx_tolerance: float = PARITY_TOLERANCE,
 ) -> dict[str, Any]:
-    """Write the pipeline, its card (JSON) and the human-readable summary."""
-    card = write_artifacts(result.pipeline, build_card(result, dataset, config), out_dir)
+    """Write the pipeline, its ONNX twin if it passes the parity check on the holdout,
+    the card (JSON) and the human-readable summary."""
+    exported = export_onnx(
+        result.pipeline, result.holdout_matrix, result.threshold, tolerance=onnx_tolerance
+    )
+    card = {**build_card(result, dataset, config), "onnx": exported.report}
+    extra = {ONNX_FILE: exported.model} if exported.model is not None else {}
+    # A refused export must not leave a previous training's graph beside the new model.
+    (out_dir / ONNX_FILE).unlink(missing_ok=True)
+    card = write_artifacts(result.pipeline, card, out_dir, extra_files=extra)
     (out_dir / SUMMARY_FILE).write_text(render_summary(card))
     return card
+
+
+def describe_onnx(card: dict[str, Any]) -> str:
+    """One line on the ONNX export: its parity, or why there is none."""
+    onnx = card.get("onnx")
+    if not isinstance(onnx, dict):
+        return "ONNX: not exported (trained before the ONNX exporter)."
+    parity = onnx.get("parity")
+    if onnx.get("file") and isinstance(parity, dict):
+        return (
+            f"ONNX: `{onnx['file']}` (onnxruntime {onnx['onnxruntime']}), parity on "
+            f"{parity['rows']} holdout rows: max |diff| {parity['max_abs_diff']:.2g} "
+            f"<= {parity['tolerance']:g}, identical decisions."
+        )
+    return f"ONNX: not exported: {onnx.get('reason', 'no reason recorded')}."
 
 
 def render_summary(card: dict[str, Any]) -> str:
@@ -82,6 +110,8 @@ def render_summary(card: dict[str, Any]) -> str:
         "",
         f"Holdout confusion matrix ({holdout['rows']} rows): TN {cm['tn']}, FP {cm['fp']}, "
         f"FN {cm['fn']}, TP {cm['tp']}.",
+        "",
+        describe_onnx(card),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(card["versions"].items())) + ".",
         "",

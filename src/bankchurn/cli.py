@@ -51,7 +51,7 @@ def _report_load(dataset: Dataset) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bankchurn.card import render_summary, save_model
+    from bankchurn.card import describe_onnx, render_summary, save_model
     from bankchurn.config import load_config
     from bankchurn.data import load_csv
     from bankchurn.train import train
@@ -74,6 +74,11 @@ def _train(args: argparse.Namespace) -> int:
         )
     print(render_summary(card))
     print(f"model written to {args.out}")
+    if not card["onnx"]["file"]:
+        print(
+            f"warning: {describe_onnx(card)} BANKCHURN_BACKEND=onnx cannot serve it.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -93,11 +98,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from bankchurn.artifacts import MODEL_FILE, check_versions, read_card, verify_artifact
+    from bankchurn.artifacts import check_versions, read_card, verify_artifact
     from bankchurn.card import render_summary
 
     card = read_card(args.model)
-    verify_artifact(args.model, card, MODEL_FILE)
+    for name in card.get("artifacts", {}):
+        verify_artifact(args.model, card, name)
     check_versions(card)
     print(json.dumps(card, indent=2) if args.json else render_summary(card))
     return 0

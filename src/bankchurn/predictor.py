@@ -2,7 +2,8 @@
 
 The predictor owns the feature contract at serving time: records in, the schema's
 matrix built once, probabilities out. It imports neither pandas nor MLflow, so the
-API's process stays small and starts fast.
+API's process stays small and starts fast; the ONNX backend imports neither
+scikit-learn, scipy nor joblib either (onnxruntime is imported only when it is chosen).
 """
 
 from __future__ import annotations
@@ -14,11 +15,21 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bankchurn.artifacts import load_pipeline
-from bankchurn.schema import Matrix, encode_records
+from bankchurn.artifacts import (
+    ONNX_FILE,
+    ModelLoadError,
+    load_pipeline,
+    read_card,
+    read_verified,
+)
+from bankchurn.schema import FEATURES, Matrix, encode_records
 
-Backend = Literal["sklearn"]
+Backend = Literal["sklearn", "onnx"]
 Probabilities = npt.NDArray[np.float64]
+
+# The parity check at training time vouches for the onnxruntime release that ran it;
+# another major.minor may compute tree ensembles differently, so it is refused.
+ONNX_VERSION_POLICY: dict[str, str] = {"onnxruntime": "minor"}
 
 
 class Predictor(Protocol):
@@ -43,6 +54,72 @@ class SklearnPredictor:
         return probabilities
 
 
+class OnnxPredictor:
+    """The ONNX twin of the pipeline in onnxruntime, loaded only after verification."""
+
+    def __init__(self, session: Any, card: dict[str, Any]) -> None:
+        self.session = session
+        self.card = card
+        self._input = str(card["onnx"]["input"]["name"])
+        self._output = str(card["onnx"]["output"])
+
+    def predict_proba(self, matrix: Matrix) -> Probabilities:
+        (scores,) = self.session.run([self._output], {self._input: matrix})
+        return np.asarray(scores[:, 1], dtype=np.float64)
+
+
+def load_onnx_predictor(model_dir: Path, threads: int = 1) -> OnnxPredictor:
+    """Verify ``model.onnx`` against the card, then open it in onnxruntime.
+
+    One prediction at a time per worker, so the session runs sequentially with
+    ``threads`` intra-op threads and no inter-op pool.
+    """
+    card = read_card(model_dir)
+    section = card.get("onnx")
+    if not isinstance(section, dict) or section.get("file") != ONNX_FILE:
+        why = section.get("reason", "") if isinstance(section, dict) else ""
+        raise ModelLoadError(
+            "onnx_unavailable",
+            f"the model in {model_dir} has no ONNX export ({why or 'the card lists none'}); "
+            "serve it with BANKCHURN_BACKEND=sklearn or retrain it with the ONNX exporter",
+        )
+    content = read_verified(model_dir, card, ONNX_FILE)
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelLoadError(
+            "onnx_unavailable",
+            "onnxruntime is not installed; install requirements-onnx.txt or serve with "
+            "BANKCHURN_BACKEND=sklearn",
+        ) from None
+    _check_onnxruntime(section, onnxruntime.__version__)
+    if section["input"].get("columns") != len(FEATURES):
+        raise ModelLoadError(
+            "schema_mismatch",
+            f"{ONNX_FILE} takes {section['input'].get('columns')} columns, this service "
+            f"sends {len(FEATURES)}; retrain the model with this release",
+        )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    session = onnxruntime.InferenceSession(
+        content, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return OnnxPredictor(session, card)
+
+
+def _check_onnxruntime(section: dict[str, Any], running: str) -> None:
+    checked = str(section.get("onnxruntime", "?"))
+    if checked.split(".")[:2] != running.split(".")[:2]:
+        raise ModelLoadError(
+            "version_mismatch",
+            f"{ONNX_FILE}'s parity was checked with onnxruntime {checked}, this environment "
+            f"has {running} (policy: {ONNX_VERSION_POLICY['onnxruntime']} match). Install the "
+            "locked requirements (requirements-onnx.txt) or retrain in this environment.",
+        )
+
+
 def load_predictor(model_dir: Path, backend: Backend = "sklearn", threads: int = 1) -> Predictor:
     """Load and verify the model in ``model_dir``; raise ModelLoadError if it is unusable.
 
@@ -50,8 +127,11 @@ def load_predictor(model_dir: Path, backend: Backend = "sklearn", threads: int =
     and on a small machine a single-row prediction then fights the web server for CPU
     (measured here: 63 ms unpinned against 5.7 ms with one thread). The cap is set after
     unpickling, because only then is scikit-learn's OpenMP runtime loaded, and it holds
-    for the calling thread: call this on the thread that will predict.
+    for the calling thread: call this on the thread that will predict. The ONNX backend
+    gives its session ``threads`` intra-op threads instead.
     """
+    if backend == "onnx":
+        return load_onnx_predictor(model_dir, threads)
     from threadpoolctl import threadpool_limits
 
     pipeline, card = load_pipeline(model_dir)

@@ -22,7 +22,6 @@ from mlflow.models import infer_signature
 
 from bankchurn.artifacts import (
     CARD_FILE,
-    MODEL_FILE,
     check_versions,
     read_card,
     verify_artifact,
@@ -34,7 +33,8 @@ from bankchurn.train import TrainResult
 REGISTERED_MODEL = "bankchurn"
 CHAMPION_ALIAS = "champion"
 EXPERIMENT = "bankchurn"
-# Where the run keeps bankchurn's own artifact folder (pipeline + card), as the API loads it.
+# Where the run keeps bankchurn's own artifact folder (pipeline, ONNX graph, card), as the
+# API loads it.
 ARTIFACT_PATH = "bankchurn_model"
 
 
@@ -167,7 +167,10 @@ def export_model(tracking_uri: str, model_uri: str, out_dir: Path) -> dict[str, 
             )
         )
         card = read_card(downloaded)
-        verify_artifact(downloaded, card, MODEL_FILE)
+        # Every artifact the card vouches for: the pickle and, when exported, model.onnx.
+        artifacts = list(card.get("artifacts", {}))
+        for name in artifacts:
+            verify_artifact(downloaded, card, name)
         check_versions(card)
         card["mlflow"] = {
             **card.get("mlflow", {}),
@@ -179,6 +182,6 @@ def export_model(tracking_uri: str, model_uri: str, out_dir: Path) -> dict[str, 
         }
         write_card(card, downloaded)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, CARD_FILE, *(p.name for p in downloaded.glob("*.md"))):
+        for name in (*artifacts, CARD_FILE, *(p.name for p in downloaded.glob("*.md"))):
             shutil.copy2(downloaded / name, out_dir / name)
     return card

@@ -107,6 +107,10 @@ def test_export_of_the_champion_serves_identical_predictions(
     predictor = load_predictor(tmp_path / "exported")
     assert predictor.card["model_version"] == card["model_version"]
     assert np.array_equal(predictor.predict_proba(result.holdout_matrix), result.holdout_scores)
+    # The ONNX twin travels with it through the run's artifact folder, still verified.
+    assert set(card["artifacts"]) == {"model.joblib", "model.onnx"}
+    onnx = load_predictor(tmp_path / "exported", backend="onnx")
+    assert np.allclose(onnx.predict_proba(result.holdout_matrix), result.holdout_scores, atol=1e-5)
     by_number = export_model(uri, "models:/bankchurn/1", tmp_path / "by-number")
     assert by_number["model_version"] == card["model_version"]
 
