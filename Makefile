@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test test-fast lint format acceptance clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 setup: $(STAMP) ## create .venv from the locked requirements (done automatically by other targets)
+
+# The offline linters live in their own venv: checkov's dependencies conflict with MLflow's.
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-from-locks
+$(TOOLS_STAMP): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements-tools.txt
+	touch $@
 
 lock: ## re-resolve requirements*.in into hash-locked requirements*.txt (needs uv)
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements.in -o requirements.txt
@@ -49,6 +57,12 @@ lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+lint-static: $(TOOLS_STAMP) ## hadolint, checkov, actionlint and zizmor, all offline
+	$(TOOLS)/bin/hadolint docker/Dockerfile.level2 docker/Dockerfile.production
+	$(TOOLS)/bin/checkov --config-file .checkov.yaml
+	$(TOOLS)/bin/actionlint
+	$(TOOLS)/bin/zizmor --offline .github/
+
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -56,5 +70,11 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 acceptance: $(STAMP) ## real-data quality bars; REAL=path/to/Churn_Modelling.csv
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/acceptance.py --real $(REAL)
 
+images: ## build bankchurn:level1|level2|production (stand-ins and loopback wheels when offline)
+	scripts/images/build.sh all
+
+test-images: $(STAMP) ## prove the built images: same predictions, non-root, healthy, read-only, no shell
+	$(BIN)/pytest tests/images
+
 clean: ## remove the venv, caches and generated data (not models/)
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
+	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
