@@ -1,0 +1,85 @@
+"""Production: only the service (no shell, no pip); several workers on a read-only root."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from imagetools import HARDENED, IMAGES, Containers, docker
+
+pytestmark = pytest.mark.docker
+IMAGE = IMAGES["production"]
+SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"}
+SITE_PACKAGES = "/opt/venv/lib/python3.13/site-packages"
+
+
+def test_no_shell_can_be_started():
+    result = docker("run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", IMAGE,
+                    "-c", "true", check=False)  # fmt: skip
+
+    assert result.returncode != 0
+    assert "no such file or directory" in result.stderr.lower(), result.stderr
+
+
+def test_filesystem_holds_no_shell_binary(filesystems: dict[str, list[str]]):
+    shells = [path for path in filesystems["production"] if path.rsplit("/", 1)[-1] in SHELLS]
+
+    assert shells == []
+
+
+def test_filesystem_holds_no_pip(filesystems: dict[str, list[str]]):
+    paths = filesystems["production"]
+    pip = [p for p in paths if re.fullmatch(rf"{SITE_PACKAGES}/pip(-[^/]*\.dist-info)?", p)]
+
+    assert "/opt/venv/bin/pip" not in paths
+    assert pip == []
+    assert not [p for p in paths if p.startswith("/usr/bin/pip") or p.startswith("/usr/bin/apt")]
+
+
+def test_serves_onnx_without_scikit_learn_scipy_or_pandas(filesystems: dict[str, list[str]]):
+    installed = {
+        p.removeprefix(f"{SITE_PACKAGES}/").split("/")[0].split("-")[0].lower()
+        for p in filesystems["production"]
+        if p.startswith(f"{SITE_PACKAGES}/")
+    }
+
+    assert "onnxruntime" in installed
+    assert installed.isdisjoint({"sklearn", "scikit_learn", "scipy", "pandas", "joblib"})
+
+
+def test_two_workers_on_a_read_only_root_add_up_their_metrics(containers: Containers):
+    # A tmpfs only at /tmp, where the entrypoint puts prometheus_client's multiprocess folder.
+    container = containers.run(
+        IMAGE, *HARDENED, "--tmpfs", "/tmp:rw,noexec,nosuid,size=16m", "--env", "WEB_CONCURRENCY=2"
+    )
+    container.wait_ready()
+    workers = docker("top", container.id, "-o", "pid,args").stdout.count("spawn_main(")
+    # Both workers must be ready before counting: /ready is answered by whichever one accepts.
+    streak, deadline = 0, time.monotonic() + 30
+    while streak < 20 and time.monotonic() < deadline:
+        streak = streak + 1 if container.get("/ready")[0] == 200 else 0
+    requests = 30
+    customer = {
+        "credit_score": 600, "geography": "Spain", "gender": "Male", "age": 50, "tenure": 3,
+        "balance": 1000.0, "num_of_products": 2, "has_cr_card": 0, "is_active_member": 0,
+        "estimated_salary": 50000.0,
+    }  # fmt: skip
+    statuses = [container.post("/predict", customer)[0] for _ in range(requests)]
+
+    status, body = container.get("/metrics")
+
+    assert workers == 2, docker("top", container.id).stdout
+    assert streak == 20, "the second worker never became ready"
+    assert statuses == [200] * requests
+    assert status == 200
+    totals = re.findall(rb'^bankchurn_predictions_total\{outcome="[a-z_]+"\} (\S+)$', body, re.M)
+    assert sum(float(value) for value in totals) == requests, body.decode()[-3000:]
+    assert re.search(rb"^bankchurn_model_ready 1\.0$", body, re.M)
+
+
+def test_entrypoint_is_exec_form_python_running_serve():
+    """The venv's python runs serve.py, which execs uvicorn: no shell anywhere."""
+    entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", IMAGE)
+
+    assert entrypoint.stdout.strip() == '["/opt/venv/bin/python","/app/serve.py"]'
