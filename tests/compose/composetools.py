@@ -1,0 +1,42 @@
+"""Paths and helpers for the compose stack's tests (docker-compose.yml, infra/).
+
+The static tests need ``docker-compose`` (Debian's 1.29.2, apt) and ``promtool`` (apt
+``prometheus``); they FAIL, never skip, when either is missing: CI installs both, and a
+check that silently did not run proves nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+INFRA = REPO_ROOT / "infra"
+PROMETHEUS_CONFIG = INFRA / "prometheus-config.yaml"
+RULES_DIR = INFRA / "prometheus" / "rules"
+RULE_TESTS_DIR = INFRA / "prometheus" / "tests"
+GRAFANA = INFRA / "grafana"
+DASHBOARD = GRAFANA / "dashboards" / "bankchurn.json"
+DATASOURCES = GRAFANA / "provisioning" / "datasources" / "prometheus.yaml"
+DASHBOARD_PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "bankchurn.yaml"
+
+# Values for the variables compose requires (`${VAR:?...}`), as a user's .env would hold them.
+TEST_ENV = {"GRAFANA_ADMIN_PASSWORD": "compose-test-password"}
+
+
+def require_tool(name: str, package: str) -> str:
+    """The tool's path, or a test failure naming the apt package that provides it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: apt-get install -y {package} (CI installs it)")
+    return path
+
+
+def run(*args: str, cwd: Path = REPO_ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
