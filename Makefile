@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images up test-compose clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,7 +58,8 @@ lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/mypy
 
 lint-static: $(TOOLS_STAMP) ## hadolint, checkov, actionlint and zizmor, all offline
-	$(TOOLS)/bin/hadolint docker/Dockerfile.level2 docker/Dockerfile.production
+	$(TOOLS)/bin/hadolint docker/Dockerfile.level2 docker/Dockerfile.production docker/Dockerfile.train \
+		infra/mlflow/Dockerfile infra/prometheus/standin.Dockerfile
 	$(TOOLS)/bin/checkov --config-file .checkov.yaml
 	$(TOOLS)/bin/actionlint
 	$(TOOLS)/bin/zizmor --offline .github/
@@ -75,6 +76,13 @@ images: ## build bankchurn:level1|level2|production (stand-ins and loopback whee
 
 test-images: $(STAMP) ## prove the built images: same predictions, non-root, healthy, read-only, no shell
 	$(BIN)/pytest tests/images
+
+up: ## the local MLOps stack: MLflow, training job, API, Prometheus, Grafana (docs/compose.md)
+	docker compose up
+
+test-compose: $(STAMP) ## compose/Prometheus/Grafana checks, then the stack end to end (after make images)
+	scripts/compose/standins.sh
+	$(BIN)/pytest tests/compose
 
 clean: ## remove the venv, caches and generated data (not models/)
 	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
