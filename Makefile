@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images up test-compose clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images up test-compose clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ images: ## build bankchurn:level1|level2|production (stand-ins and loopback whee
 
 test-images: $(STAMP) ## prove the built images: same predictions, non-root, healthy, read-only, no shell
 	$(BIN)/pytest tests/images
+
+bench-images: $(STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
+	$(BIN)/python benchmarks/images.py
 
 up: ## the local MLOps stack: MLflow, training job, API, Prometheus, Grafana (docs/compose.md)
 	docker compose up
