@@ -54,14 +54,18 @@ start() {
     # A fixed default port keeps PIP_FIND_LINKS, a build arg, identical between builds: a new value would
     # invalidate BuildKit's cache for every RUN after it. Port 0 lets the kernel pick; -u so the
     # "Serving HTTP on ... port N" line is written at once.
-    nohup python3 -u -m http.server --bind 127.0.0.1 --directory "${wheels}" "${WHEELHOUSE_PORT:-28765}" \
+    # The interpreter itself, not a launcher such as pyenv's python3 shim: the pid recorded below must be the
+    # server's own from the start, or the liveness check can catch it mid-exec and call it dead.
+    local python
+    python=$(python3 -c 'import sys; print(sys.executable)')
+    nohup "${python}" -u -m http.server --bind 127.0.0.1 --directory "${wheels}" "${WHEELHOUSE_PORT:-28765}" \
         >"${logfile}" 2>&1 </dev/null &
     echo $! >"${pidfile}"
     local port="" i
     for ((i = 0; i < 50; i++)); do
         port=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "${logfile}")
         [[ -n ${port} ]] && break
-        if ! running; then
+        if ! kill -0 "$(cat "${pidfile}")" 2>/dev/null; then
             tail -n 3 "${logfile}" >&2
             rm -f "${pidfile}"
             echo "wheelhouse.sh: the server exited (port busy? choose another with WHEELHOUSE_PORT, 0 for any)" >&2
