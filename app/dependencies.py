@@ -3,6 +3,10 @@
 Everything is held by the app (``app.state``), built by ``create_app``, so two apps
 in one process (as in the tests) never share a model or a metrics registry. Routes
 declare what they need with the ``...Dep`` aliases below.
+
+They are ``async def`` although they never await: FastAPI runs a plain ``def``
+dependency in its thread pool, a thread hop per dependency per request that cost
+bankchurn a third of its single-row throughput (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -17,17 +21,17 @@ from app.model_state import ModelState
 from app.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_model_state(request: Request) -> ModelState:
+async def get_model_state(request: Request) -> ModelState:
     state: ModelState = request.app.state.model_state
     return state
 
 
-def get_metrics(request: Request) -> ServiceMetrics:
+async def get_metrics(request: Request) -> ServiceMetrics:
     metrics: ServiceMetrics = request.app.state.metrics
     return metrics
 
@@ -35,7 +39,7 @@ def get_metrics(request: Request) -> ServiceMetrics:
 ModelStateDep = Annotated[ModelState, Depends(get_model_state)]
 
 
-def get_loaded_model(state: ModelStateDep) -> LoadedModel:
+async def get_loaded_model(state: ModelStateDep) -> LoadedModel:
     """The ready model, or a 503 that says why there is none (loading, tampered...)."""
     return state.require_ready()
 
