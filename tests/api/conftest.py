@@ -8,9 +8,11 @@ Server tests start ``uvicorn`` itself on a free loopback port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -172,8 +174,14 @@ class Server:
         command = [sys.executable, "-m", "uvicorn", "app.fastapi_app:app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), *args]
         with log_path.open("wb") as log:
+            # A session of its own: close() can then end uvicorn's worker processes too.
             self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=log
+                command,
+                cwd=REPO_ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         # One client for the test's requests (creating an httpx client costs ~0.3 s here).
         # No keep-alive: each request opens a new connection, as separate callers would,
@@ -204,10 +212,17 @@ class Server:
         return [json.loads(line) for line in lines]
 
     def close(self) -> None:
+        """Stop uvicorn and every worker it started (a killed supervisor orphans its workers)."""
         self.http.close()
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
