@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images up test-compose clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench up test-compose clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ lock: ## re-resolve requirements*.in into hash-locked requirements*.txt (needs u
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-train.in -o requirements-train.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes requirements-onnx.in -o requirements-onnx.txt
 	uv pip compile --quiet --universal --python-version 3.11 --generate-hashes infra/mlflow/requirements.in -o infra/mlflow/requirements.txt
+	for peer in $(BENCH_PEERS); do \
+		uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+			benchmarks/peers/$$peer/requirements.in -o benchmarks/peers/$$peer/requirements.txt; \
+	done
 
 $(SYNTH): $(STAMP) src/bankchurn/synth.py
 	$(BIN)/bankchurn data synth --rows 10000 --seed 42 --out $@
@@ -80,6 +84,19 @@ test-images: $(STAMP) ## prove the built images: same predictions, non-root, hea
 bench-images: $(STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
 	$(BIN)/python benchmarks/images.py
 
+# The peer servers of the serving benchmark, each in its own venv from its own hash-locked
+# requirements: their pins conflict with ours and with each other, and none is ever served by us.
+BENCH_PEERS := mlserver bentoml
+BENCH_VENVS := .venv-bench
+BENCH_STAMPS := $(BENCH_PEERS:%=$(BENCH_VENVS)/%/.installed-from-locks)
+$(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENVS)/$*
+	$(BENCH_VENVS)/$*/bin/python -m pip install --quiet --require-hashes -r $<
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML under wrk into docs/benchmarks.md (needs wrk; ~15 min)
+	$(BIN)/python benchmarks/serving.py
+
 up: ## the local MLOps stack: MLflow, training job, API, Prometheus, Grafana (docs/compose.md)
 	docker compose up
 
@@ -88,4 +105,4 @@ test-compose: $(STAMP) ## compose/Prometheus/Grafana checks, then the stack end 
 	$(BIN)/pytest tests/compose
 
 clean: ## remove the venv, caches and generated data (not models/)
-	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
+	rm -rf $(VENV) $(TOOLS) $(BENCH_VENVS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
