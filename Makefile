@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench up test-compose clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
 
 bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML under wrk into docs/benchmarks.md (needs wrk; ~15 min)
 	$(BIN)/python benchmarks/serving.py
+
+test-bench: $(STAMP) ## the benchmark harness runs and feeds deploy/k8s (seconds-long runs; needs wrk)
+	$(BIN)/pytest tests/bench
 
 up: ## the local MLOps stack: MLflow, training job, API, Prometheus, Grafana (docs/compose.md)
 	docker compose up

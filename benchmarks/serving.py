@@ -493,7 +493,7 @@ def running(contestant: Contestant, cpu: int, scratch: Path) -> Iterator[tuple[S
 
 
 def wrk(
-    url: str, body_file: Path, *, cpu: int, connections: int, seconds: float, rate: int | None
+    url: str, body_file: Path, *, cpu: int, connections: int, seconds: int, rate: int | None
 ) -> dict[str, Any]:
     env = {**os.environ, "BENCH_BODY_FILE": str(body_file)}
     if rate is not None:
@@ -507,7 +507,7 @@ def wrk(
         "wrk",
         "-t1",
         f"-c{connections}",
-        f"-d{seconds:g}s",
+        f"-d{seconds}s",  # wrk takes whole seconds only
         "--timeout",
         "10s",
         "-s",
@@ -604,7 +604,7 @@ class LoadTarget:
     body_file: Path
 
     def run(
-        self, args: argparse.Namespace, seconds: float, rate: int | None = None
+        self, args: argparse.Namespace, seconds: int, rate: int | None = None
     ) -> dict[str, Any]:
         connections = args.connections if rate is None else args.rate_connections
         return wrk(
@@ -952,13 +952,11 @@ def render(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated contestant names (default: all)")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per throughput run")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs per payload")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per payload")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per payload")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (throughput)")
-    parser.add_argument(
-        "--rate-duration", type=float, default=15.0, help="seconds per fixed-rate run"
-    )
+    parser.add_argument("--rate-duration", type=int, default=15, help="seconds per fixed-rate run")
     parser.add_argument("--rate-connections", type=int, default=16)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--server-cpu", type=int, default=0)
