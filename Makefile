@@ -11,10 +11,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose clean
+.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,10 +61,12 @@ lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-lint-static: $(TOOLS_STAMP) ## hadolint, checkov, actionlint and zizmor, all offline
+# The second checkov run scans deploy/k8s as kubectl renders it, with the kubectl on PATH: .venv's, hash-locked.
+lint-static: $(TOOLS_STAMP) $(STAMP) ## hadolint, checkov, actionlint and zizmor, all offline
 	$(TOOLS)/bin/hadolint docker/Dockerfile.level2 docker/Dockerfile.production docker/Dockerfile.train \
 		infra/mlflow/Dockerfile infra/prometheus/standin.Dockerfile
 	$(TOOLS)/bin/checkov --config-file .checkov.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(TOOLS)/bin/checkov --config-file deploy/k8s/.checkov.yaml
 	$(TOOLS)/bin/actionlint
 	$(TOOLS)/bin/zizmor --offline .github/
 
@@ -106,6 +108,12 @@ up: ## the local MLOps stack: MLflow, training job, API, Prometheus, Grafana (do
 test-compose: $(STAMP) ## compose/Prometheus/Grafana checks, then the stack end to end (after make images)
 	scripts/compose/standins.sh
 	$(BIN)/pytest tests/compose
+
+test-k8s: $(STAMP) ## render and validate deploy/k8s offline, then run the pod's settings in docker (after make images)
+	$(BIN)/pytest tests/k8s
+
+k8s-sizing: $(STAMP) ## print deploy/k8s's sizing and refresh docs/kubernetes.md's capacity table from docs/benchmarks.json
+	$(BIN)/python tests/k8s/sizing.py --write-docs
 
 clean: ## remove the venv, caches and generated data (not models/)
 	rm -rf $(VENV) $(TOOLS) $(BENCH_VENVS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info

@@ -1,0 +1,130 @@
+"""Model delivery: baked into the image (the default), or exported from the MLflow registry by
+an init container (components/mlflow-model) into exactly the folder the API then reads.
+
+The export side is infra/train/job.py, the compose stack's job, imported here for its
+constants; it is proven end to end against a real MLflow by tests/compose/test_stack.py,
+with the same users (10001 writes, 65532 reads) and a read-only root.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import pytest
+from k8stools import (
+    PRODUCTION_DOCKERFILE,
+    TRAIN_DOCKERFILE,
+    TRAIN_JOB,
+    Manifest,
+    all_of,
+    compose_default_image,
+    container,
+    dockerfile_instructions,
+    env,
+    parts,
+    pod_spec,
+    security,
+    the,
+)
+
+INIT_CONTAINER = "fetch-model"
+BAKED = ("base", "overlays/production")
+
+
+def train_job() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("train_job", TRAIN_JOB)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mount(container_spec: Manifest, volume: str) -> Manifest:
+    mounts: list[Manifest] = container_spec["volumeMounts"]
+    (found,) = [m for m in mounts if m["name"] == volume]
+    return found
+
+
+@pytest.mark.parametrize("name", BAKED)
+def test_by_default_the_api_serves_the_model_baked_into_the_image(
+    rendered: dict[str, list[Manifest]], name: str
+) -> None:
+    objects = rendered[name]
+    copies = (line.split()[-2:] for line in dockerfile_instructions(PRODUCTION_DOCKERFILE, "COPY"))
+    baked = {destination.rstrip("/") for source, destination in copies if source == "models/"}
+    assert env(container(objects))["BANKCHURN_MODEL_DIR"] in baked
+    assert "initContainers" not in pod_spec(objects)
+    assert all_of(objects, "ConfigMap") == []
+
+
+def test_the_init_container_runs_the_training_images_export_step(
+    mlflow_overlay: list[Manifest],
+) -> None:
+    fetch = container(mlflow_overlay, INIT_CONTAINER)
+    assert fetch["image"] == compose_default_image("train")
+    assert "command" not in fetch, "the image's ENTRYPOINT is job.py"
+    assert fetch["args"] == ["--export-only"]
+
+
+def test_the_api_reads_the_champion_where_the_job_publishes_it(
+    mlflow_overlay: list[Manifest],
+) -> None:
+    fetch, api = container(mlflow_overlay, INIT_CONTAINER), container(mlflow_overlay)
+    export_dir = env(fetch)["EXPORT_DIR"]
+    assert env(api)["BANKCHURN_MODEL_DIR"] == f"{export_dir}/{train_job().CHAMPION_LINK}"
+    written = next(m for m in fetch["volumeMounts"] if m["mountPath"] == export_dir)
+    assert not written.get("readOnly")
+    read = mount(api, written["name"])
+    assert read["mountPath"] == export_dir
+    assert read["readOnly"] is True, "the API must not be able to alter the model it serves"
+
+
+def test_the_api_can_read_what_the_init_container_writes(mlflow_overlay: list[Manifest]) -> None:
+    """Different uids (the API cannot alter the model); the volume is group-owned by the
+    API's group (fsGroup), so it can read it."""
+    writer = security(mlflow_overlay, container(mlflow_overlay, INIT_CONTAINER))
+    reader = security(mlflow_overlay, container(mlflow_overlay))
+    assert writer["runAsUser"] != reader["runAsUser"]
+    assert pod_spec(mlflow_overlay)["securityContext"]["fsGroup"] == reader["runAsGroup"]
+
+
+def test_the_init_container_has_a_writable_home(mlflow_overlay: list[Manifest]) -> None:
+    """The MLflow client writes under HOME, which the training image sets; the root is read-only."""
+    (home,) = parts(r"(?s).*\bHOME=(\S+).*", TRAIN_DOCKERFILE.read_text())
+    fetch = container(mlflow_overlay, INIT_CONTAINER)
+    writable = {m["mountPath"] for m in fetch["volumeMounts"] if not m.get("readOnly")}
+    assert home in writable
+
+
+def tracking_uri(objects: list[Manifest]) -> str:
+    reference = env(container(objects, INIT_CONTAINER))["MLFLOW_TRACKING_URI"]["configMapKeyRef"]
+    uri: str = the(objects, "ConfigMap", reference["name"])["data"][reference["key"]]
+    return uri
+
+
+def test_egress_allows_exactly_dns_and_the_tracking_uri(mlflow_overlay: list[Manifest]) -> None:
+    uri = urlsplit(tracking_uri(mlflow_overlay))
+    assert uri.hostname is not None
+    assert uri.hostname.endswith(".svc.cluster.local"), "an in-cluster Service name"
+    namespace = uri.hostname.split(".")[1]
+    policy = the(mlflow_overlay, "NetworkPolicy", "bankchurn-api-mlflow-egress")["spec"]
+    assert policy["policyTypes"] == ["Egress"]
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                },
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    }
+    mlflow = {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
+        "ports": [{"port": uri.port, "protocol": "TCP"}],
+    }
+    assert policy["egress"] == [dns, mlflow]
