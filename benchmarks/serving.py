@@ -239,36 +239,37 @@ def prepare_mlflow(workdir: Path, _: int) -> None:
     )
 
 
+def bankchurn(backend: str, library: str, note: str) -> Contestant:
+    """Our API on ``backend``, as the production image runs it: one worker, one thread."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    return Contestant(
+        f"bankchurn-{backend}",
+        f"bankchurn, {'scikit-learn' if backend == 'sklearn' else backend} backend",
+        ((python, library), (python, "fastapi"), (python, "uvicorn")),
+        uvicorn("app.fastapi_app:app"),
+        bankchurn_payload,
+        bankchurn_probabilities,
+        env={
+            "BANKCHURN_MODEL_DIR": str(MODEL_DIR),
+            "BANKCHURN_BACKEND": backend,
+            "BANKCHURN_INFERENCE_THREADS": "1",
+            "BANKCHURN_LOG_FORMAT": "json",
+        },
+        setup_note=note,
+    )
+
+
 def contestants() -> list[Contestant]:
     venv = ROOT / ".venv" / "bin" / "python"
-    bankchurn_env = {
-        "BANKCHURN_MODEL_DIR": str(MODEL_DIR),
-        "BANKCHURN_INFERENCE_THREADS": "1",
-        "BANKCHURN_LOG_FORMAT": "json",
-    }
     mlserver = BENCH_VENVS / "mlserver" / "bin"
     bentoml = BENCH_VENVS / "bentoml" / "bin"
     return [
-        Contestant(
-            "bankchurn-onnx",
-            "bankchurn, onnx backend",
-            ((str(venv), "onnxruntime"), (str(venv), "fastapi"), (str(venv), "uvicorn")),
-            uvicorn("app.fastapi_app:app"),
-            bankchurn_payload,
-            bankchurn_probabilities,
-            env={**bankchurn_env, "BANKCHURN_BACKEND": "onnx"},
-            setup_note="`uvicorn app.fastapi_app:app`, one worker, its JSON access log on",
+        bankchurn(
+            "onnx",
+            "onnxruntime",
+            "`uvicorn app.fastapi_app:app`, one worker, its JSON access log on",
         ),
-        Contestant(
-            "bankchurn-sklearn",
-            "bankchurn, scikit-learn backend",
-            ((str(venv), "scikit-learn"), (str(venv), "fastapi"), (str(venv), "uvicorn")),
-            uvicorn("app.fastapi_app:app"),
-            bankchurn_payload,
-            bankchurn_probabilities,
-            env={**bankchurn_env, "BANKCHURN_BACKEND": "sklearn"},
-            setup_note="as above with BANKCHURN_BACKEND=sklearn",
-        ),
+        bankchurn("sklearn", "scikit-learn", "as above with BANKCHURN_BACKEND=sklearn"),
         Contestant(
             "mlserver",
             "Seldon MLServer, scikit-learn runtime",
