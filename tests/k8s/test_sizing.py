@@ -102,3 +102,21 @@ def test_the_guides_capacity_table_is_current(capacity: Capacity) -> None:
     assert guide_with_table(guide, capacity_table(capacity)) == guide, (
         "docs/kubernetes.md's capacity table is stale: run `make k8s-sizing`"
     )
+
+
+def test_the_readme_plans_capacity_with_the_measured_numbers(capacity: Capacity) -> None:
+    """README's capacity-planning sentence quotes the benchmark and this module's formula."""
+    readme = (GUIDE.parents[1] / "README.md").read_text()
+    planned = size(capacity).planning_rps_per_pod
+    quoted = [
+        f"served\n{capacity.single_row_rps:,.0f} single-customer requests/s",
+        f"planned at {round(100 * UTILIZATION_TARGET)} % that is {planned:,.0f} requests/s per pod",
+        f"1,000 requests/s needs {pods_for(1_000, capacity)} pods",
+        f"5,000 requests/s needs {pods_for(5_000, capacity)}",
+        f"maximum, carry {MAX_REPLICAS * planned:,.0f}",
+    ]
+    flat = " ".join(readme.split())
+    for sentence in quoted:
+        assert " ".join(sentence.split()) in flat, (
+            f"README should say {sentence!r} (make k8s-sizing)"
+        )
