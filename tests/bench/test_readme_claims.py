@@ -1,0 +1,62 @@
+"""README's performance claims say what the committed benchmark (docs/benchmarks.json) measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict:
+    return json.loads((REPO_ROOT / "docs" / "benchmarks.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    return " ".join((REPO_ROOT / "README.md").read_text().split())
+
+
+def _single(measured: dict, name: str) -> dict:
+    return measured["results"][name]["single"]
+
+
+def test_the_onnx_lead_over_the_best_peer(measured, readme):
+    onnx = _single(measured, "bankchurn-onnx")["throughput_rps"]
+    best = max(
+        _single(measured, peer)["throughput_rps"] for peer in ("mlserver", "mlflow", "bentoml")
+    )
+    assert f"about {onnx / best:.0f}x the single-row throughput of the best peer" in readme
+
+
+def test_the_p99_at_the_fixed_rate(measured, readme):
+    rate = _single(measured, "bankchurn-onnx")["rate"]
+    assert rate["late_sends"] == 0
+    assert f"p99 of {rate['p99_ms']:.1f} ms at {rate['target_rps']} requests/s" in readme
+
+
+def test_sklearn_bankchurn_is_on_par_with_mlserver(measured, readme):
+    ratio = (
+        _single(measured, "bankchurn-sklearn")["throughput_rps"]
+        / _single(measured, "mlserver")["throughput_rps"]
+    )
+    assert 0.9 <= ratio <= 1.1
+    assert "bankchurn on scikit-learn is on par with MLServer" in readme
+
+
+def test_the_production_image_cold_start(measured, readme):
+    assert f"about {measured['image']['median_s']:.1f} s after `docker run`" in readme
+
+
+def test_the_missed_ceiling_goal(measured, readme):
+    ratio = (
+        _single(measured, "bankchurn-onnx")["throughput_rps"]
+        / _single(measured, "fastapi-trivial")["throughput_rps"]
+    )
+    assert ratio < 0.2
+    assert "under a fifth of the trivial endpoint's throughput" in readme
+    [goal] = [g for g in measured["goals"] if "ceiling" in g["goal"]]
+    assert goal["met"] is False
