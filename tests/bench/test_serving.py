@@ -109,3 +109,9 @@ def test_a_contestant_serving_another_model_is_refused(monkeypatch):
 
     with pytest.raises(serving.BenchError, match="not serving the same model"):
         serving.check_parity(_Answering(answer), onnx, payload, reference)
+
+
+def test_the_committed_report_is_rendered_from_the_committed_numbers():
+    """docs/benchmarks.md is generated: rendering docs/benchmarks.json gives it back exactly."""
+    measured = json.loads((REPO_ROOT / "docs" / "benchmarks.json").read_text())
+    assert serving.render(measured) == (REPO_ROOT / "docs" / "benchmarks.md").read_text()
