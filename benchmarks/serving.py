@@ -26,6 +26,7 @@ Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers
 they survive a noisy or slower machine, absolute numbers do not.
 
     .venv/bin/python benchmarks/serving.py [--only bankchurn-onnx,mlflow] [--duration 10]
+    .venv/bin/python benchmarks/serving.py --render-only   # the report again from its .json
 
 Peers run from their own venvs (.venv-bench/<peer>, from benchmarks/peers/*/requirements.txt;
 ``make bench`` creates them). Needs wrk and taskset (Debian packages wrk, util-linux).
