@@ -12,15 +12,16 @@ Contestants, all serving models/ and answered with the same 100 customers:
   bentoml            a BentoML service (benchmarks/peers/bentoml/service.py)
   fastapi-trivial    the ceiling: a constant answer on our server stack (peers/trivial_app.py)
 
-Each contestant runs alone, as one worker process pinned to core ``--server-cpu``, with
-wrk pinned to ``--load-cpu``. Per contestant: cold start (process start to the first
-correct prediction, median of ``--cold-runs``), a parity check (its probabilities for
-the 100 customers equal the reference pipeline's within 1e-5; a contestant that
-answers anything else is not measured), idle memory, then per payload (one customer;
-a batch of 100) a warm-up, ``--repeats`` fixed-duration closed-loop runs at
-``--connections`` (throughput: median of the repeats) and one run at a fixed request
-rate (p50/p99), then loaded memory. Finally the production image's cold start in
-Docker (docker run to the first correct prediction).
+Each contestant is one worker process pinned to core ``--server-cpu``, with wrk pinned
+to ``--load-cpu``. First each contestant's cold start, alone (process start to the first
+correct prediction, median of ``--cold-runs``). Then all of them start together, idle
+but the one under load: a parity check (its probabilities for the 100 customers equal
+the reference pipeline's within 1e-5; a contestant that answers anything else is not
+measured), idle memory, then per payload (one customer; a batch of 100) a warm-up,
+``--repeats`` rounds of fixed-duration closed-loop runs at ``--connections`` that go
+through the contestants in turn (throughput: median of the rounds), one run each at a
+fixed request rate (p50/p99), then loaded memory. Finally the production image's cold
+start in Docker (docker run to the first correct prediction).
 
 Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers:
 they survive a noisy or slower machine, absolute numbers do not.
@@ -65,6 +66,7 @@ from bankchurn.synth import synthesize
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "models"
 PEERS = ROOT / "benchmarks" / "peers"
+VENV_BIN = ROOT / ".venv" / "bin"
 BENCH_VENVS = ROOT / ".venv-bench"
 LOAD_SCRIPT = ROOT / "benchmarks" / "load.lua"
 DOCKER = "/usr/bin/docker"
@@ -180,7 +182,7 @@ def bentoml_probabilities(answer: Any) -> list[float]:
 def uvicorn(app: str, *extra: str) -> Callable[[int, Path], list[str]]:
     def command(port: int, _: Path) -> list[str]:
         return [
-            str(ROOT / ".venv" / "bin" / "python"),
+            str(VENV_BIN / "python"),
             "-m",
             "uvicorn",
             app,
@@ -242,7 +244,7 @@ def prepare_mlflow(workdir: Path, _: int) -> None:
 
 def bankchurn(backend: str, library: str, note: str) -> Contestant:
     """Our API on ``backend``, as the production image runs it: one worker, one thread."""
-    python = str(ROOT / ".venv" / "bin" / "python")
+    python = str(VENV_BIN / "python")
     return Contestant(
         f"bankchurn-{backend}",
         f"bankchurn, {'scikit-learn' if backend == 'sklearn' else backend} backend",
@@ -261,7 +263,7 @@ def bankchurn(backend: str, library: str, note: str) -> Contestant:
 
 
 def contestants() -> list[Contestant]:
-    venv = ROOT / ".venv" / "bin" / "python"
+    venv = VENV_BIN / "python"
     mlserver = BENCH_VENVS / "mlserver" / "bin"
     bentoml = BENCH_VENVS / "bentoml" / "bin"
     return [
@@ -290,7 +292,7 @@ def contestants() -> list[Contestant]:
             "mlflow models serve",
             ((str(venv), "mlflow"),),
             lambda port, workdir: [
-                str(ROOT / ".venv" / "bin" / "mlflow"),
+                str(VENV_BIN / "mlflow"),
                 "models",
                 "serve",
                 "-m",
@@ -308,7 +310,7 @@ def contestants() -> list[Contestant]:
             mlflow_probabilities,
             prepare=prepare_mlflow,
             # `mlflow models serve` execs `uvicorn` found on PATH.
-            env={"PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"},
+            env={"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
             setup_note="the verified pipeline saved with mlflow.sklearn.save_model "
             "(pyfunc_predict_fn=predict_proba, column signature), "
             "`--env-manager local --workers 1`",
@@ -386,15 +388,32 @@ def tree(pid: int) -> list[int]:
 def memory_mib(pid: int) -> dict[str, float]:
     """RSS and PSS summed over the process tree. PSS splits shared pages between the
     processes that map them, so a forking server is not counted twice for its libraries."""
-    rss = pss = 0
+    kib = {"Rss": 0, "Pss": 0}
     for member in tree(pid):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a process that exited meanwhile
             for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
                 key, _, value = line.partition(":")
-                if key in ("Rss", "Pss"):
-                    kib = int(value.split()[0]) * 1024
-                    rss, pss = (rss + kib, pss) if key == "Rss" else (rss, pss + kib)
-    return {"rss": round(rss / MIB, 1), "pss": round(pss / MIB, 1)}
+                if key in kib:
+                    kib[key] += int(value.split()[0])
+    return {key.lower(): round(total * 1024 / MIB, 1) for key, total in kib.items()}
+
+
+def first_answer(
+    url: str, body: bytes, started: float, what: str, exited: Callable[[], str | None]
+) -> float:
+    """Seconds from ``started`` to the first 200 to ``body`` at ``url``, polled every 10 ms.
+
+    ``exited`` says why the server is gone (it then cannot answer), or None while it runs."""
+    deadline = started + START_TIMEOUT
+    while time.monotonic() < deadline:
+        gone = exited()
+        if gone is not None:
+            raise BenchError(f"{what} {gone}")
+        status, _ = post(url, body, timeout=2.0)
+        if status == 200:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    raise BenchError(f"{what} did not answer within {START_TIMEOUT:.0f} s")
 
 
 class Server:
@@ -443,23 +462,18 @@ class Server:
 
     def wait_answering(self, payload: Payload, started: float) -> float:
         """Seconds from ``started`` to the first 200 answer to ``payload``."""
-        if self.process is None:
-            raise BenchError(f"{self.contestant.name} was never started")
-        deadline = started + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace").splitlines()[-15:]
-                raise BenchError(
-                    f"{self.contestant.name} exited with {self.process.returncode} before "
-                    "answering; the end of its output:\n  " + "\n  ".join(tail)
-                )
-            status, _ = post(self.url(payload.path), payload.body, timeout=2.0)
-            if status == 200:
-                return time.monotonic() - started
-            time.sleep(0.01)
-        raise BenchError(
-            f"{self.contestant.name} did not answer within {START_TIMEOUT:.0f} s; see {self.log}"
+        return first_answer(
+            self.url(payload.path), payload.body, started, self.contestant.name, self._exited
         )
+
+    def _exited(self) -> str | None:
+        if self.process is None:
+            return "was never started"
+        code = self.process.poll()
+        if code is None:
+            return None
+        tail = self.log.read_text(errors="replace").splitlines()[-15:]
+        return f"exited ({code}) before answering; the end of its output:\n  " + "\n  ".join(tail)
 
     @property
     def pid(self) -> int:
@@ -727,15 +741,8 @@ def production_image_cold_start(payload: Payload, runs: int, cpu: int) -> dict[s
             capture_output=True,
         )
         try:
-            deadline = started + START_TIMEOUT
-            while time.monotonic() < deadline:
-                status, _ = post(f"http://127.0.0.1:{port}{payload.path}", payload.body, 2.0)
-                if status == 200:
-                    times.append(time.monotonic() - started)
-                    break
-                time.sleep(0.01)
-            else:
-                raise BenchError(f"{image} did not answer within {START_TIMEOUT:.0f} s")
+            url = f"http://127.0.0.1:{port}{payload.path}"
+            times.append(first_answer(url, payload.body, started, image, lambda: None))
         finally:
             subprocess.run([DOCKER, "rm", "-f", name], capture_output=True, check=False)
     return {"image": image, "median_s": statistics.median(times), "runs": times}
@@ -853,15 +860,17 @@ def render(report: dict[str, Any]) -> str:
         f"Generated by `{report['command']}` on {report['date']}. Do not edit by hand.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
-        f"Python {m['python']}, wrk {m['wrk']}. Each server ran alone as one worker process "
-        f"pinned to core {report['settings']['server_cpu']}; wrk (one thread) on core "
+        f"Python {m['python']}, wrk {m['wrk']}. Each server ran as one worker process pinned to "
+        f"core {report['settings']['server_cpu']}, all started together and loaded one at a "
+        f"time; wrk (one thread) on core "
         f"{report['settings']['load_cpu']}. Same model (models/, verified by sha256), same 100 "
         f"synthetic customers (seed {CUSTOMER_SEED}); every contestant's probabilities were "
         f"checked against the pipeline's (max |diff| column) before it was timed.",
         "",
         f"Throughput: closed loop, {report['settings']['connections']} connections, "
         f"{report['settings']['warmup']:g} s warm-up, then the median of "
-        f"{report['settings']['repeats']} runs of {report['settings']['duration']:g} s. "
+        f"{report['settings']['repeats']} rounds of {report['settings']['duration']:g} s "
+        "that take the contestants in turn. "
         f"Latency: open loop at a fixed rate ({RATES['single']}/s single row, "
         f"{RATES['batch']}/s batches of {BATCH_ROWS}) for "
         f"{report['settings']['rate_duration']:g} s over "

@@ -90,9 +90,8 @@ def test_the_capacity_is_what_the_kubernetes_sizing_reads(report, tmp_path):
     assert sizing.size(capacity).memory_request_mib > capacity.rss_loaded_mib
 
 
-class _Answering:
-    def __init__(self, body: dict) -> None:
-        self.body = body
+class _Server:
+    """Where check_parity sends its request; ``post`` is replaced, so nothing listens."""
 
     def url(self, path: str) -> str:
         return "http://unused" + path
@@ -108,7 +107,7 @@ def test_a_contestant_serving_another_model_is_refused(monkeypatch):
     payload = serving.Payload("/predict/batch", b"{}", 2)
 
     with pytest.raises(serving.BenchError, match="not serving the same model"):
-        serving.check_parity(_Answering(answer), onnx, payload, reference)
+        serving.check_parity(_Server(), onnx, payload, reference)
 
 
 def test_the_committed_report_is_rendered_from_the_committed_numbers():
