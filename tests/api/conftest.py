@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,6 +111,27 @@ def make_client(model_dir: Path) -> Iterator[AppFactory]:
     yield start
     for client in reversed(clients):
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def run_python(model_dir: Path) -> Callable[..., Any]:
+    """Run ``code`` in a fresh interpreter configured only by the environment, as the images
+    run the app (the committed model, ``env`` on top), and return the JSON of the last line
+    it prints. A new process: imports and thread limits are those of a clean start."""
+
+    def run(code: str, **env: str) -> Any:
+        finished = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=REPO_ROOT,
+            env={"BANKCHURN_MODEL_DIR": str(model_dir), "PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(finished.stdout.splitlines()[-1])
+
+    return run
 
 
 @pytest.fixture

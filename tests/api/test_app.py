@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -60,42 +56,27 @@ def test_openapi_customer_schema_comes_from_the_feature_contract(client):
     assert customer["examples"][0]["credit_score"] == 619
 
 
-def _run_python(code: str, model_dir: Path) -> dict:
-    finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=REPO_ROOT,
-        env={"BANKCHURN_MODEL_DIR": str(model_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result: dict = json.loads(finished.stdout.splitlines()[-1])
-    return result
-
-
-def test_importing_the_app_loads_no_model(model_dir):
-    result = _run_python(
+def test_importing_the_app_loads_no_model(run_python):
+    result = run_python(
         """
         import json, sys, threading
         import app.fastapi_app
         print(json.dumps({"sklearn": "sklearn" in sys.modules,
                           "threads": threading.active_count()}))
-        """,
-        model_dir,
+        """
     )
 
     assert result == {"sklearn": False, "threads": 1}
 
 
-def test_serving_path_imports_neither_pandas_nor_mlflow(model_dir):
+def test_serving_path_imports_neither_pandas_nor_mlflow(run_python):
     """Serve and predict with pandas and MLflow made unimportable, as in the runtime image.
 
     They are installed here (training needs them), and scikit-learn probes for pandas
     whenever it is importable (sklearn/utils/fixes.py); so the check is that serving
     works without them and that no import of them comes from app/ or bankchurn.
     """
-    result = _run_python(
+    result = run_python(
         """
         import json, sys, time, traceback
         from importlib.abc import MetaPathFinder
@@ -122,8 +103,7 @@ def test_serving_path_imports_neither_pandas_nor_mlflow(model_dir):
             status = client.post("/predict", json=EXAMPLE_CUSTOMER).status_code
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
         print(json.dumps({"status": status, "loaded": loaded, "callers": sorted(set(callers))}))
-        """,
-        model_dir,
+        """
     )
 
     assert result["status"] == 200

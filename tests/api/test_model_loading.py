@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_a_fresh_server_predicts_with_the_configured_openmp_threads(model_dir):
+def test_a_fresh_server_predicts_with_the_configured_openmp_threads(run_python):
     """OpenMP limits are per thread and apply only to a loaded runtime: checked in a new
     process, on the thread that loaded the model and makes every prediction."""
     code = """
@@ -33,19 +25,7 @@ def test_a_fresh_server_predicts_with_the_configured_openmp_threads(model_dir):
             threads = model.executor.submit(openmp_threads).result()
         print(json.dumps({"status": status, "threads": threads}))
     """
-    finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=REPO_ROOT,
-        env={
-            "BANKCHURN_MODEL_DIR": str(model_dir),
-            "BANKCHURN_INFERENCE_THREADS": "1",
-            "OMP_NUM_THREADS": "2",  # what an unpinned process would use on 2 cores
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    # OMP_NUM_THREADS=2: what an unpinned process would use on 2 cores.
+    result = run_python(code, BANKCHURN_INFERENCE_THREADS="1", OMP_NUM_THREADS="2")
 
-    assert json.loads(finished.stdout.splitlines()[-1]) == {"status": 200, "threads": [1]}
+    assert result == {"status": 200, "threads": [1]}

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
 from app import metrics as names
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
 
 
@@ -122,7 +117,7 @@ def test_onnx_backend_without_an_export_says_onnx_unavailable(make_client, model
     assert "no ONNX export" in response.json()["error"]["message"]
 
 
-def test_the_onnx_served_app_imports_no_sklearn_scipy_or_pandas(model_dir, customer):
+def test_the_onnx_served_app_imports_no_sklearn_scipy_or_pandas(run_python):
     """A fresh process, configured only by the environment, as the production image runs."""
     code = """
         import json, sys, time
@@ -139,20 +134,6 @@ def test_the_onnx_served_app_imports_no_sklearn_scipy_or_pandas(model_dir, custo
         print(json.dumps({"status": response.status_code, "backend": backend,
                           "loaded": [name for name in heavy if name in sys.modules]}))
     """
-    finished = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=REPO_ROOT,
-        env={
-            "BANKCHURN_MODEL_DIR": str(model_dir),
-            "BANKCHURN_BACKEND": "onnx",
-            "BANKCHURN_LOG_LEVEL": "WARNING",
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_python(code, BANKCHURN_BACKEND="onnx", BANKCHURN_LOG_LEVEL="WARNING")
 
-    result = json.loads(finished.stdout.splitlines()[-1])
     assert result == {"status": 200, "backend": "onnx", "loaded": []}
