@@ -6,10 +6,12 @@ and the prediction routes say why they cannot serve until the model is verified
 A model that cannot be served leaves the process up, unready, with one log line
 saying why: restarting would not fix a tampered file, it would only hide it.
 
-Loading and every prediction run on one dedicated thread per worker. OpenMP's thread
-limit (BANKCHURN_INFERENCE_THREADS, applied by ``load_predictor``) belongs to the
-thread that sets it, so that thread must also be the one that predicts; one model call
-at a time per worker is also what a CPU-bound model wants (scale out with workers).
+Loading and every scikit-learn prediction run on one dedicated thread per worker.
+OpenMP's thread limit (BANKCHURN_INFERENCE_THREADS, applied by ``load_predictor``)
+belongs to the thread that sets it, so that thread must also be the one that predicts;
+one model call at a time per worker is also what a CPU-bound model wants (scale out
+with workers). Small ONNX calls run on the event loop instead (model_loading's
+INLINE_MAX_ROWS): onnxruntime's thread count is a session option, whichever thread calls.
 """
 
 from __future__ import annotations
