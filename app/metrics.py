@@ -68,8 +68,10 @@ class ServiceMetrics:
             ["outcome"],
             registry=registry,
         )
-        for outcome in OUTCOMES:  # both series exist from the start, at 0
-            self.predictions.labels(outcome=outcome)
+        # Both series exist from the start, at 0; bound once here, not looked up per customer.
+        self._predicted = {
+            outcome: self.predictions.labels(outcome=outcome) for outcome in OUTCOMES
+        }
         self.churn_probability = Histogram(
             CHURN_PROBABILITY,
             "Predicted churn probabilities (compare windows to detect drift).",
@@ -109,7 +111,7 @@ class ServiceMetrics:
 
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):
-            self.predictions.labels(outcome="churn" if churn else "no_churn").inc()
+            self._predicted["churn" if churn else "no_churn"].inc()
             self.churn_probability.observe(probability)
 
     def instrument(self, app: FastAPI) -> None:
