@@ -1,8 +1,8 @@
 """Paths and helpers for the compose stack's tests (docker-compose.yml, infra/).
 
-The static tests need ``docker-compose`` (Debian's 1.29.2, apt) and ``promtool`` (apt
-``prometheus``); they FAIL, never skip, when either is missing: CI installs both, and a
-check that silently did not run proves nothing.
+The static tests need Compose v2 (``docker compose``, what users run; installed by
+scripts/compose/install-v2.sh) and ``promtool`` (apt ``prometheus``); they FAIL, never skip,
+when either is missing: CI installs both, and a check that silently did not run proves nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ def require_tool(name: str, package: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: apt-get install -y {package} (CI installs it)")
     return path
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` (v2), or a test failure saying how to install it."""
+    docker = require_tool("docker", "docker.io")
+    found = subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
+    if found.returncode != 0:
+        pytest.fail("Compose v2 is not installed: run scripts/compose/install-v2.sh (CI does)")
+    return [docker, "compose"]
 
 
 def run(*args: str, cwd: Path = REPO_ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from composetools import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, TEST_ENV, require_tool, run
+from composetools import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, TEST_ENV, compose_command, run
 
 ONE_SHOT_JOBS = {"train"}  # exit when done: nothing to probe; `api` waits for their exit code
 # ${VARIABLE:-registry/name:tag}: a pinned default anyone can override without editing the file.
@@ -16,11 +16,10 @@ PINNED_IMAGE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:-[a-z0-9./_-]+:[A-Za-z0-9._-]+\
 
 
 def compose_config(tmp_path: Path, env: dict[str, str]) -> Any:
-    docker_compose = require_tool("docker-compose", "docker-compose")
     env_file = tmp_path / "test.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
     return run(
-        docker_compose, "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config",
+        *compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config",
         env={"PATH": "/usr/bin:/bin"},
     )  # fmt: skip
 
@@ -92,6 +91,9 @@ def test_api_runs_hardened_with_limits(compose: dict[str, Any]) -> None:
     limits = api["deploy"]["resources"]["limits"]
     assert limits["cpus"]
     assert limits["memory"]
+    # Under deploy.resources.limits, not pids_limit: Compose v2 refuses the file when both are set.
+    assert limits["pids"] == 128
+    assert "pids_limit" not in api
     # The champion exported by `train`, read-only; the baked-in model only when configured.
     assert "models:/models:ro" in api["volumes"]
     model_dir = api["environment"]["BANKCHURN_MODEL_DIR"]

@@ -1,7 +1,6 @@
 """The compose stack end to end, offline: mlflow, train, api and prometheus from docker-compose.yml.
 
-What runs: docker-compose.yml itself (Debian's docker-compose 1.29.2; users run `docker compose`
-v2), under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
+What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it), under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
 the end (`down -v`) even when a test fails. Images come from variables, as on an air-gapped
 site: the API image from BANKCHURN_API_IMAGE (default bankchurn:production, built by
 scripts/images/build.sh), the others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or,
@@ -33,7 +32,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from composetools import COMPOSE_FILE, REPO_ROOT, TEST_ENV, require_tool
+from composetools import COMPOSE_FILE, REPO_ROOT, TEST_ENV, compose_command
 
 from bankchurn.schema import EXAMPLE_CUSTOMER
 
@@ -105,14 +104,14 @@ class Stack:
 
     def compose(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         command = [
-            require_tool("docker-compose", "docker-compose"),
+            *compose_command(),
             "--project-name", self.project,
             "--project-directory", str(REPO_ROOT),
             "--env-file", str(self.env_file),
             "--file", str(COMPOSE_FILE),
             *args,
         ]  # fmt: skip
-        # Only what docker-compose needs: no variable of the caller's shell reaches the file.
+        # Only what compose needs: no variable of the caller's shell reaches the file.
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         if "DOCKER_HOST" in os.environ:
             env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
@@ -144,7 +143,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    require_tool("docker-compose", "docker-compose")
+    compose_command()
     if (
         shutil.which(DOCKER) is None
         or subprocess.run([DOCKER, "info"], capture_output=True, check=False).returncode
@@ -169,7 +168,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     started = Stack(f"bankchurne2e{secrets.token_hex(4)}", env_file, ports)
     try:
         up = started.compose("up", "--detach", "--no-build", *SERVICES, timeout=UP_TIMEOUT)
-        assert up.returncode == 0, f"docker-compose up failed:\n{up.stderr[-3000:]}"
+        assert up.returncode == 0, f"docker compose up failed:\n{up.stderr[-3000:]}"
         # `up --detach` returns once the api container started; its model loads after that.
         eventually(
             lambda: started.get("api", "/ready").status_code == 200 or None, "api /ready 200"
@@ -184,7 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_train_job_registers_a_champion_and_exits_zero(stack: Stack) -> None:
-    container = stack.compose("ps", "-q", "train").stdout.strip()
+    container = stack.compose("ps", "--all", "-q", "train")  # v2 lists exited containers only with --all.stdout.strip()
     state = subprocess.run(
         [DOCKER, "inspect", "--format", "{{json .State}}", container],
         capture_output=True, text=True, check=True,
