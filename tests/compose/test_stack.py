@@ -183,7 +183,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_train_job_registers_a_champion_and_exits_zero(stack: Stack) -> None:
-    container = stack.compose("ps", "--all", "-q", "train")  # v2 lists exited containers only with --all.stdout.strip()
+    # Compose v2 lists exited containers only with --all.
+    container = stack.compose("ps", "--all", "-q", "train").stdout.strip()
     state = subprocess.run(
         [DOCKER, "inspect", "--format", "{{json .State}}", container],
         capture_output=True, text=True, check=True,
