@@ -1,12 +1,13 @@
 """The compose stack end to end, offline: mlflow, train, api and prometheus from docker-compose.yml.
 
-What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it), under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
-the end (`down -v`) even when a test fails. Images come from variables, as on an air-gapped
-site: the API image from BANKCHURN_API_IMAGE (default bankchurn:production, built by
-scripts/images/build.sh), the others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or,
-when unset, from .cache/compose/standins.env written by scripts/compose/standins.sh (MLflow
-built from PyPI, Prometheus from Debian's package, the training image from
-docker/Dockerfile.train). A missing engine, tool or image FAILS the tests, never skips them.
+What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it), under
+a unique project name, ports on random 127.0.0.1 ports, every volume removed at the end (`down
+-v`) even when a test fails. Images come from variables, as on an air-gapped site: the API image
+from BANKCHURN_API_IMAGE (default bankchurn:production, built by scripts/images/build.sh), the
+others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or, when unset, from
+.cache/compose/standins.env written by scripts/compose/standins.sh (MLflow built from PyPI,
+Prometheus from Debian's package, the training image from docker/Dockerfile.train). A missing
+engine, tool or image FAILS the tests, never skips them.
 
 Grafana is not started: no Grafana image or binary is reachable where CI runs. Its
 provisioning and dashboard are checked statically (test_grafana.py, and
