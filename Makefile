@@ -113,7 +113,7 @@ test-k8s: $(STAMP) ## render and validate deploy/k8s offline, then run the pod's
 	$(BIN)/pytest tests/k8s
 
 k8s-sizing: $(STAMP) ## print deploy/k8s's sizing and refresh docs/kubernetes.md's capacity table from docs/benchmarks.json
-	$(BIN)/python tests/k8s/sizing.py --write-docs
+	$(BIN)/python -m tooling.sizing --write-docs
 
 clean: ## remove the venv, caches and generated data (not models/)
 	rm -rf $(VENV) $(TOOLS) $(BENCH_VENVS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,6 +31,7 @@ from app.fastapi_app import create_app
 from app.settings import Settings, get_settings
 from bankchurn.artifacts import CARD_FILE
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tooling.net import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTLE_TIMEOUT = 30.0
@@ -177,13 +177,6 @@ def scrape() -> Callable[[Any], Metrics]:
 
 
 # --- real uvicorn processes -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Server:

@@ -3,7 +3,7 @@
 Not a timing test: the numbers are the benchmark's business (docs/benchmarks.md). These
 run benchmarks/serving.py for real on the contestants that live in the project's venv
 (bankchurn and the trivial ceiling) with runs of a second, and check the report's shape,
-the parity gate, and that its ``capacity`` object is what tests/k8s/sizing.py reads.
+the parity gate, and that its ``capacity`` object is what tooling.sizing reads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+
+from tooling import sizing
+from tooling.capacity import read_capacity
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +35,6 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 serving = _load("serving", REPO_ROOT / "benchmarks" / "serving.py")
-sizing = _load("sizing", REPO_ROOT / "tests" / "k8s" / "sizing.py")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,7 @@ def test_the_report_states_machine_command_and_ratios(report):
 def test_the_capacity_is_what_the_kubernetes_sizing_reads(report, tmp_path):
     path = tmp_path / "benchmarks.json"
     path.write_text(json.dumps(report))
-    capacity = sizing.read_capacity(path)
+    capacity = read_capacity(path)
     assert capacity.workers == 1
     assert capacity.single_row_rps == pytest.approx(
         report["results"]["bankchurn-onnx"]["single"]["throughput_rps"], rel=1e-3

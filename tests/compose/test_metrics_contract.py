@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from composetools import REPO_ROOT
 from fastapi.testclient import TestClient
 from prometheus_client import (
     REGISTRY,
@@ -37,6 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.fastapi_app import create_app
 from app.settings import Settings
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.compose.composetools import REPO_ROOT
 
 # Series Prometheus makes itself, not the app.
 PROMETHEUS_SYNTHETIC = {"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds"}

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from imagetools import IMAGES, REPO_ROOT, Container
 
 from bankchurn.predictor import load_predictor, predict_records
 from bankchurn.schema import FEATURES, CategoricalFeature
 from bankchurn.synth import synthesize
+from tests.images.imagetools import IMAGES, Container
+from tooling.paths import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 LEVELS = list(IMAGES)

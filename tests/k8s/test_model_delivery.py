@@ -13,7 +13,8 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
-from k8stools import (
+
+from tests.k8s.k8stools import (
     PRODUCTION_DOCKERFILE,
     TRAIN_DOCKERFILE,
     TRAIN_JOB,
