@@ -84,7 +84,7 @@ test-images: $(STAMP) ## prove the built images: same predictions, non-root, hea
 	$(BIN)/pytest tests/images
 
 bench-images: $(STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
-	$(BIN)/python benchmarks/images.py
+	$(BIN)/python -m benchmarks.images
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked
 # requirements: their pins conflict with ours and with each other, and none is ever served by us.
@@ -97,7 +97,7 @@ $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
 	touch $@
 
 bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML under wrk into docs/benchmarks.md (needs wrk; ~15 min)
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python -m benchmarks.serving
 
 test-bench: $(STAMP) ## the benchmark harness runs and feeds deploy/k8s (seconds-long runs; needs wrk)
 	$(BIN)/pytest tests/bench
