@@ -97,6 +97,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from bankchurn.publish import CHAMPION_LINK, publish_champion
+
+    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+        return EXIT_USAGE
+    target = publish_champion(tracking_uri, args.export_dir, args.uri)
+    print(f"champion (version {target.name}) published at {args.export_dir / CHAMPION_LINK}")
+    return 0
+
+
 def _show(args: argparse.Namespace) -> int:
     from bankchurn.artifacts import check_versions, read_card, verify_artifact
     from bankchurn.card import render_summary
@@ -174,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
     export.set_defaults(run=_export)
+    publish = model.add_parser(
+        "publish",
+        help="export the champion into EXPORT_DIR/versions/<version> and repoint "
+        "EXPORT_DIR/champion at it atomically",
+    )
+    publish.add_argument("--uri", default="models:/bankchurn@champion")
+    publish.add_argument("--export-dir", type=Path, required=True)
+    publish.add_argument(
+        "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)"
+    )
+    publish.set_defaults(run=_publish)
     return parser
 
 

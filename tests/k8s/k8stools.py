@@ -32,7 +32,6 @@ PRODUCTION_DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile.production"
 TRAIN_DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile.train"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 PROMETHEUS_CONFIG = REPO_ROOT / "infra" / "prometheus-config.yaml"
-TRAIN_JOB = REPO_ROOT / "infra" / "train" / "job.py"
 
 API_CONTAINER = "api"
 # The oldest Kubernetes the manifests claim: the preStop `sleep` handler is GA from 1.34.
