@@ -85,9 +85,9 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from bankchurn.data import frame_to_matrix, load_csv
     from bankchurn.evaluate import classification_metrics
-    from bankchurn.predictor import load_predictor
+    from bankchurn.predictor import load_checked_predictor
 
-    predictor = load_predictor(args.model)
+    predictor = load_checked_predictor(args.model)
     dataset = load_csv(args.data, drop_invalid=args.drop_invalid)
     _report_load(dataset)
     scores = predictor.predict_proba(frame_to_matrix(dataset.features))
