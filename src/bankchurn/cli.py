@@ -97,12 +97,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tracking_uri(args: argparse.Namespace) -> str | None:
+    """--tracking-uri, else MLFLOW_TRACKING_URI; None (after saying so) when neither is set."""
+    tracking_uri: str | None = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+        return None
+    return tracking_uri
+
+
 def _publish(args: argparse.Namespace) -> int:
     from bankchurn.publish import CHAMPION_LINK, publish_champion
 
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:
-        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+    tracking_uri = _tracking_uri(args)
+    if tracking_uri is None:
         return EXIT_USAGE
     target = publish_champion(tracking_uri, args.export_dir, args.uri)
     print(f"champion (version {target.name}) published at {args.export_dir / CHAMPION_LINK}")
@@ -124,9 +132,8 @@ def _show(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from bankchurn.registry import export_model
 
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:
-        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+    tracking_uri = _tracking_uri(args)
+    if tracking_uri is None:
         return EXIT_USAGE
     card = export_model(tracking_uri, args.uri, args.out)
     mlflow = card["mlflow"]
