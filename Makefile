@@ -53,8 +53,8 @@ train: $(STAMP) $(SYNTH) ## train the default model on synthetic data into model
 serve: $(STAMP) ## serve models/ on http://$(HOST):$(PORT) (docs at /docs)
 	$(BIN)/uvicorn app.fastapi_app:app --host $(HOST) --port $(PORT) --no-access-log
 
-test: $(STAMP) ## package, model and API tests (real model, HTTP, MLflow server), with coverage
-	$(BIN)/pytest tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
+test: $(STAMP) ## tooling, package, model and API tests (real model, HTTP, MLflow server), with coverage
+	$(BIN)/pytest tests/tooling tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff check .
