@@ -83,7 +83,7 @@ images: ## build bankchurn:level1|level2|production (stand-ins and loopback whee
 test-images: $(STAMP) ## prove the built images: same predictions, non-root, healthy, read-only, no shell
 	$(BIN)/pytest tests/images
 
-bench-images: $(STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
+bench-images: $(STAMP) $(TOOLS_STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
 	$(BIN)/python -m benchmarks.images
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked

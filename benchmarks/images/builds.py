@@ -75,6 +75,8 @@ def base_images(images: tuple[Image, ...], build_args: list[str]) -> dict[str, s
 
 
 def preflight(images: tuple[Image, ...], build_args: list[str]) -> None:
+    if not HADOLINT.is_file():
+        raise BenchError(f"{HADOLINT} missing: create .venv-tools with `make lint-static`")
     if docker("info", "--format", "{{.ServerVersion}}", check=False).returncode != 0:
         raise BenchError("no Docker engine answers: run scripts/images/engine.sh")
     for image in images[:3]:
