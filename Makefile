@@ -53,8 +53,8 @@ train: $(STAMP) $(SYNTH) ## train the default model on synthetic data into model
 serve: $(STAMP) ## serve models/ on http://$(HOST):$(PORT) (docs at /docs)
 	$(BIN)/uvicorn app.fastapi_app:app --host $(HOST) --port $(PORT) --no-access-log
 
-test: $(STAMP) ## package, model and API tests (real model, HTTP, MLflow server), with coverage
-	$(BIN)/pytest tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
+test: $(STAMP) ## tooling, package, model and API tests (real model, HTTP, MLflow server), with coverage
+	$(BIN)/pytest tests/tooling tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff check .
@@ -83,8 +83,8 @@ images: ## build bankchurn:level1|level2|production (stand-ins and loopback whee
 test-images: $(STAMP) ## prove the built images: same predictions, non-root, healthy, read-only, no shell
 	$(BIN)/pytest tests/images
 
-bench-images: $(STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
-	$(BIN)/python benchmarks/images.py
+bench-images: $(STAMP) $(TOOLS_STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
+	$(BIN)/python -m benchmarks.images
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked
 # requirements: their pins conflict with ours and with each other, and none is ever served by us.
@@ -97,7 +97,7 @@ $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
 	touch $@
 
 bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML under wrk into docs/benchmarks.md (needs wrk; ~15 min)
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python -m benchmarks.serving
 
 test-bench: $(STAMP) ## the benchmark harness runs and feeds deploy/k8s (seconds-long runs; needs wrk)
 	$(BIN)/pytest tests/bench
@@ -113,7 +113,7 @@ test-k8s: $(STAMP) ## render and validate deploy/k8s offline, then run the pod's
 	$(BIN)/pytest tests/k8s
 
 k8s-sizing: $(STAMP) ## print deploy/k8s's sizing and refresh docs/kubernetes.md's capacity table from docs/benchmarks.json
-	$(BIN)/python tests/k8s/sizing.py --write-docs
+	$(BIN)/python -m tooling.sizing --write-docs
 
 clean: ## remove the venv, caches and generated data (not models/)
 	rm -rf $(VENV) $(TOOLS) $(BENCH_VENVS) data .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info

@@ -2,8 +2,9 @@
 
 ``load_predictor`` (bankchurn) checks the card, the artifact's sha256 and the library
 versions before unpickling anything; on top of that the API checks that the card holds
-everything GET /model serves, that the model was trained on this service's features
-(names, kinds, category order), and that one real prediction works. Every refusal is a
+everything GET /model serves, then bankchurn.predictor's feature contract (trained on
+this service's features: names, kinds, category order) and warm-up (one real prediction
+works). Every refusal is a
 ``ModelLoadError`` whose ``reason`` /ready reports.
 """
 
@@ -17,12 +18,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.risk_bands import describe_risk_bands
 from app.schemas import ModelCardResponse
-from app.scoring import describe_risk_bands
 from app.settings import Settings
 from bankchurn.artifacts import CARD_FILE, ModelLoadError
-from bankchurn.predictor import Predictor, Probabilities, load_predictor
-from bankchurn.schema import EXAMPLE_CUSTOMER, FEATURES, Matrix, as_document, encode_records
+from bankchurn.predictor import (
+    Predictor,
+    Probabilities,
+    check_feature_contract,
+    load_predictor,
+    warm_up,
+)
+from bankchurn.schema import Matrix
 
 # Most rows scored on the event loop itself instead of the inference thread. A hop to the
 # thread and back costs more than onnxruntime needs for a few rows (about 25 us for one,
@@ -65,7 +72,7 @@ def load_and_warm_up(settings: Settings, executor: ThreadPoolExecutor) -> Loaded
         settings.model_dir, backend=settings.backend, threads=settings.inference_threads
     )
     card = serving_card(predictor.card, settings)
-    check_feature_contract(card)
+    check_feature_contract(predictor.card)
     warm_up(predictor)
     return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor)
 
@@ -96,33 +103,3 @@ def serving_card(card: dict[str, Any], settings: Settings) -> ModelCardResponse:
             f"{CARD_FILE} in {settings.model_dir} lacks what the API serves ({problems}); "
             "retrain with this release",
         ) from None
-
-
-def check_feature_contract(card: ModelCardResponse) -> None:
-    """Refuse a model whose features (names, kinds, category order) differ from ours."""
-
-    def contract(features: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return [(f["name"], f["type"], f.get("categories")) for f in features]
-
-    trained = contract([feature.model_dump() for feature in card.feature_schema.features])
-    served = contract(as_document())
-    if trained != served:
-        raise ModelLoadError(
-            "schema_mismatch",
-            f"the model was trained on features {trained}, but this service sends {served} "
-            f"(bankchurn.schema, {len(FEATURES)} features); retrain the model with this release",
-        )
-
-
-def warm_up(predictor: Predictor) -> None:
-    """One real prediction, so the first customer does not pay for lazy initialisation."""
-    try:
-        probabilities = predictor.predict_proba(encode_records([EXAMPLE_CUSTOMER]))
-    except ValueError as error:
-        raise ModelLoadError("warmup_failed", f"the warm-up prediction failed: {error}") from None
-    if probabilities.shape != (1,) or not 0.0 <= float(probabilities[0]) <= 1.0:
-        raise ModelLoadError(
-            "warmup_failed",
-            f"the warm-up prediction returned {probabilities!r}; expected one probability "
-            "in [0, 1]",
-        )

@@ -1,11 +1,4 @@
-"""Scoring: validated customers in, ``ChurnPrediction``s out. The risk-band rule lives here.
-
-Risk bands (the one definition; GET /model shows them with the threshold applied):
-  high    probability >= threshold            (the model's churn decision)
-  medium  threshold / 2 <= probability < threshold
-  low     probability < threshold / 2
-Bands scale with the threshold, so an override (BANKCHURN_THRESHOLD) moves them too.
-"""
+"""Scoring: validated customers in, ``ChurnPrediction``s out (risk bands: app.risk_bands)."""
 
 from __future__ import annotations
 
@@ -14,28 +7,12 @@ from typing import TYPE_CHECKING
 
 from app.log import prediction_logger
 from app.metrics import ServiceMetrics
-from app.schemas import ChurnPrediction, PredictRequest, RiskBand
+from app.risk_bands import risk_band
+from app.schemas import ChurnPrediction, PredictRequest
 from bankchurn.schema import encode_records
 
 if TYPE_CHECKING:
     from app.model_loading import LoadedModel
-
-
-def risk_band(probability: float, threshold: float) -> RiskBand:
-    if probability >= threshold:
-        return "high"
-    if probability >= threshold / 2:
-        return "medium"
-    return "low"
-
-
-def describe_risk_bands(threshold: float) -> dict[str, str]:
-    half = threshold / 2  # exact values: a rounded bound would misplace customers near it
-    return {
-        "high": f"churn_probability >= {threshold}",
-        "medium": f"{half} <= churn_probability < {threshold}",
-        "low": f"churn_probability < {half}",
-    }
 
 
 async def score(

@@ -1,4 +1,4 @@
--- wrk script for benchmarks/serving.py: POST one fixed JSON body, optionally at a fixed rate,
+-- wrk script for benchmarks/serving: POST one fixed JSON body, optionally at a fixed rate,
 -- and print the results as one JSON line (the harness parses the last line of stdout).
 --
 --   BENCH_BODY_FILE  the request body (JSON), sent with Content-Type: application/json

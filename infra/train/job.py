@@ -6,22 +6,21 @@ One run of the champion/challenger flow, as the image's entrypoint:
    or, when it is empty, ``TRAIN_SYNTH_ROWS`` synthetic rows (seed ``TRAIN_SYNTH_SEED``);
 2. ``bankchurn train``: logs the run to ``MLFLOW_TRACKING_URI``, registers a new version
    of ``bankchurn`` and moves the ``champion`` alias only if it beats the champion;
-3. ``bankchurn model export``: downloads whichever version is champion *now* (the new one
-   or the old one) into ``EXPORT_DIR/versions/<version>``, then repoints the symlink
+3. ``bankchurn model publish``: downloads whichever version is champion *now* (the new
+   one or the old one) into ``EXPORT_DIR/versions/<version>``, then repoints the symlink
    ``EXPORT_DIR/champion`` at it in one atomic rename, so an API reading the folder
-   never sees a half-written model.
+   never sees a half-written model (bankchurn.publish).
 
 ``job.py --export-only`` skips 1 and 2: after moving the alias by hand (a rollback), it
 publishes the version the alias now names.
 
 Exits 0 once the champion is published; 2 with one message on stderr when the input or
 the registry is unusable (the CLI's convention).
-Standard library plus the bankchurn CLI only; no shell needed.
+A thin entrypoint: every step is a bankchurn CLI command; no shell needed.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -30,36 +29,9 @@ from pathlib import Path
 
 from bankchurn.cli import main as bankchurn
 
-CHAMPION_URI = "models:/bankchurn@champion"
-CHAMPION_LINK = "champion"
-
 
 def env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
-
-
-def publish(staging: Path, export_dir: Path, version: str) -> Path:
-    """Move an exported model to versions/<version> and point champion at it atomically."""
-    versions = export_dir / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    target = versions / version
-    if target.exists():
-        # Registered versions are immutable: the copy already published (perhaps being
-        # served right now) is the same files, so keep it and drop the new download.
-        shutil.rmtree(staging)
-    else:
-        staging.rename(target)
-    link = export_dir / CHAMPION_LINK
-    temporary = export_dir / f".{CHAMPION_LINK}.{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(Path("versions") / version)  # relative: valid wherever the volume mounts
-    temporary.replace(link)
-    return target
-
-
-def registered_version(model_dir: Path) -> str:
-    card = json.loads((model_dir / "model_card.json").read_text())
-    return str(card["mlflow"]["registered_version"])
 
 
 def run(args: list[str]) -> int:
@@ -104,15 +76,8 @@ def train(tracking_uri: str) -> int:
 
 def export(tracking_uri: str, export_dir: Path) -> int:
     """Step 3: whichever version is champion now, published atomically for the API."""
-    staging = export_dir / f".export-{os.getpid()}"
-    command = ["model", "export", "--uri", CHAMPION_URI, "--out", str(staging)]
-    code = bankchurn([*command, "--tracking-uri", tracking_uri])
-    if code:
-        shutil.rmtree(staging, ignore_errors=True)
-        return code
-    target = publish(staging, export_dir, registered_version(staging))
-    print(f"champion (version {target.name}) published at {export_dir / CHAMPION_LINK}")
-    return 0
+    command = ["model", "publish", "--export-dir", str(export_dir)]
+    return bankchurn([*command, "--tracking-uri", tracking_uri])
 
 
 if __name__ == "__main__":

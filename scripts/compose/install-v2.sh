@@ -8,7 +8,8 @@
 # A one-off sources list and lists folder keep trixie out of the machine's own apt configuration.
 set -euo pipefail
 
-docker=/usr/bin/docker
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 plugin=/usr/libexec/docker/cli-plugins/docker-compose
 
 if [[ -x ${plugin} ]] && "${plugin}" version >/dev/null 2>&1; then

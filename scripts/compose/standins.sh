@@ -9,18 +9,14 @@
 # the training image itself.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 images="${root}/scripts/images"
 state="${root}/.cache/compose"
-prefix="${STANDIN_PREFIX:-bankchurn-standin}"
-# Debian's client drives the engine's built-in BuildKit; the preinstalled Docker 28 client lacks buildx.
-docker=/usr/bin/docker
-export DOCKER_BUILDKIT=1
 
 mlflow_image="${prefix}/mlflow:3.17.2"
 prometheus_image="${prefix}/prometheus:debian13"
 # The project's own image (only its base is a stand-in): the same name compose builds by default.
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "${root}/pyproject.toml" | head -n 1)
 train_image="bankchurn-train:${version}"
 
 "${docker}" info >/dev/null 2>&1 || { echo "compose standins: no engine answers; run scripts/images/engine.sh" >&2; exit 1; }
@@ -57,9 +53,9 @@ build() {
 
 wheels=(--build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=${url}")
 build "${mlflow_image}" "${root}/infra/mlflow/Dockerfile" "${root}/infra/mlflow" \
-    --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:3.13-slim" "${wheels[@]}"
+    --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:${python_version}-slim" "${wheels[@]}"
 build "${train_image}" "${root}/docker/Dockerfile.train" "${root}" \
-    --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:3.13-slim" --build-arg "VERSION=${version}" \
+    --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:${python_version}-slim" --build-arg "VERSION=${version}" \
     --build-arg "REVISION=$(git -C "${root}" rev-parse HEAD 2>/dev/null || echo unknown)" "${wheels[@]}"
 build "${prometheus_image}" "${root}/infra/prometheus/standin.Dockerfile" "${root}/infra/prometheus" \
     --build-arg "DEBIAN_SLIM_IMAGE=${prefix}/debian:13-slim"

@@ -9,15 +9,10 @@
 #   Full BuildKit logs: .cache/images/<target>.log
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 here="${root}/scripts/images"
-# shellcheck source=scripts/images/images.env
-source "${here}/images.env"
-# Debian's client drives the engine's built-in BuildKit; the preinstalled Docker 28 client lacks buildx.
-docker=/usr/bin/docker
-export DOCKER_BUILDKIT=1
 state="${root}/.cache/images"
-prefix="${STANDIN_PREFIX:-bankchurn-standin}"
 
 standins=${BANKCHURN_STANDINS:-0}
 targets=()
@@ -54,8 +49,8 @@ if [[ ${standins} == 1 ]]; then
     url=$("${here}/wheelhouse.sh" start | tail -n 1)
     # --network host: BuildKit's RUN steps reach the wheel server on the host's loopback.
     common+=(--network host
-        --build-arg "PYTHON_IMAGE=${prefix}/python:3.13"
-        --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:3.13-slim"
+        --build-arg "PYTHON_IMAGE=${prefix}/python:${python_version}"
+        --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:${python_version}-slim"
         --build-arg "DEBIAN_SLIM_IMAGE=${prefix}/debian:13-slim"
         --build-arg "DISTROLESS_IMAGE=${prefix}/distroless-python3-debian13:nonroot"
         --build-arg PIP_NO_INDEX=1
@@ -72,7 +67,6 @@ mkdir -p "${state}"
 printf '%s\n' "${common[@]}" >"${state}/build-args"
 
 # OCI labels: version from pyproject, the commit, the build time.
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "${root}/pyproject.toml" | head -n 1)
 revision=$(git -C "${root}" rev-parse HEAD 2>/dev/null || echo unknown)
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 

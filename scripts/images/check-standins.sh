@@ -4,10 +4,8 @@
 # Usage: scripts/images/check-standins.sh     (after engine.sh and standins.sh; downloads wheels if needed)
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-prefix="${STANDIN_PREFIX:-bankchurn-standin}"
-docker=/usr/bin/docker
-export DOCKER_BUILDKIT=1
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 wheelhouse="${root}/scripts/images/wheelhouse.sh"
 distroless="${prefix}/distroless-python3-debian13:nonroot"
 

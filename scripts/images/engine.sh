@@ -5,8 +5,9 @@
 # Also installs mmdebstrap, which scripts/images/standins.sh needs. The engine keeps running after this script.
 set -euo pipefail
 
-# Debian's client: the preinstalled Docker 28 client has no buildx, so only this one drives BuildKit.
-docker=/usr/bin/docker
+# The docker client (lib.sh): Debian's, the only one here that drives BuildKit.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 dockerd=/usr/sbin/dockerd
 # dockerd runs iptables from PATH (it fails "Iptables not found" without it); a CI step's PATH may lack the sbin folders.
 export PATH="${PATH}:/usr/sbin:/sbin"

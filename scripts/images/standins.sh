@@ -9,13 +9,10 @@
 # for, or shadow, the real images on a machine with registry access.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 context="${root}/docker/standins"
-prefix="${STANDIN_PREFIX:-bankchurn-standin}"
 suite=trixie
-# Debian's client talks to the engine's built-in BuildKit; the preinstalled Docker 28 client lacks buildx.
-docker=/usr/bin/docker
-export DOCKER_BUILDKIT=1
 # Plain http: the archive is reachable that way and apt inside the images needs no CA for it.
 mirrors=(
     "deb http://deb.debian.org/debian ${suite} main"

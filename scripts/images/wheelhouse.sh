@@ -12,14 +12,15 @@
 #   docker build --network host --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS="$(scripts/images/wheelhouse.sh url)" ...
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 wheels="${WHEELHOUSE_DIR:-${root}/.cache/wheels}"
 state="${root}/.cache/wheelhouse"
 pidfile="${state}/server.pid"
 urlfile="${state}/server.url"
 logfile="${state}/server.log"
 # The images run CPython 3.13; the host runs another Python, so pip must be told the target explicitly.
-target=(--only-binary=:all: --python-version 3.13 --implementation cp --abi cp313
+target=(--only-binary=:all: --python-version "${python_version}" --implementation cp --abi "cp${python_version/./}"
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any)
 
 # running: true when the pid file names a live http.server of ours (guards against a recycled pid).

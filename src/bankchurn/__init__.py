@@ -1,3 +1,4 @@
-"""bankchurn: the bank customer churn model, from CSV to a verified, servable artifact."""
+"""bankchurn: the bank customer churn model, from CSV to a verified, servable artifact.
 
-__version__ = "0.1.0"
+Its version has one source, pyproject.toml (read it with importlib.metadata when installed).
+"""

@@ -85,15 +85,35 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from bankchurn.data import frame_to_matrix, load_csv
     from bankchurn.evaluate import classification_metrics
-    from bankchurn.predictor import load_predictor
+    from bankchurn.predictor import load_checked_predictor
 
-    predictor = load_predictor(args.model)
+    predictor = load_checked_predictor(args.model)
     dataset = load_csv(args.data, drop_invalid=args.drop_invalid)
     _report_load(dataset)
     scores = predictor.predict_proba(frame_to_matrix(dataset.features))
     threshold = float(predictor.card["threshold"]["value"])
     metrics = classification_metrics(dataset.target, scores, threshold)
     print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def _tracking_uri(args: argparse.Namespace) -> str | None:
+    """--tracking-uri, else MLFLOW_TRACKING_URI; None (after saying so) when neither is set."""
+    tracking_uri: str | None = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+        return None
+    return tracking_uri
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from bankchurn.publish import CHAMPION_LINK, publish_champion
+
+    tracking_uri = _tracking_uri(args)
+    if tracking_uri is None:
+        return EXIT_USAGE
+    target = publish_champion(tracking_uri, args.export_dir, args.uri)
+    print(f"champion (version {target.name}) published at {args.export_dir / CHAMPION_LINK}")
     return 0
 
 
@@ -112,9 +132,8 @@ def _show(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from bankchurn.registry import export_model
 
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:
-        print("error: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+    tracking_uri = _tracking_uri(args)
+    if tracking_uri is None:
         return EXIT_USAGE
     card = export_model(tracking_uri, args.uri, args.out)
     mlflow = card["mlflow"]
@@ -174,6 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
     export.set_defaults(run=_export)
+    publish = model.add_parser(
+        "publish",
+        help="export the champion into EXPORT_DIR/versions/<version> and repoint "
+        "EXPORT_DIR/champion at it atomically",
+    )
+    publish.add_argument("--uri", default="models:/bankchurn@champion")
+    publish.add_argument("--export-dir", type=Path, required=True)
+    publish.add_argument(
+        "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)"
+    )
+    publish.set_defaults(run=_publish)
     return parser
 
 

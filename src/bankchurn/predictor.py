@@ -1,8 +1,11 @@
 """Turn validated customer records into churn probabilities, whatever the backend.
 
-The predictor owns the feature contract at serving time: records in, the schema's
-matrix built once, probabilities out. It imports neither pandas nor MLflow, so the
-API's process stays small and starts fast; the ONNX backend imports neither
+The predictor owns the feature contract at serving time: a model trained on other
+features (names, kinds, category order) is refused, one real prediction warms it up,
+then records in, the schema's matrix built once, probabilities out. The API, the CLI
+and the image tests load models through ``load_checked_predictor`` alike (the API
+through its parts, around its own card checks). It imports neither pandas nor MLflow,
+so the API's process stays small and starts fast; the ONNX backend imports neither
 scikit-learn, scipy nor joblib either (onnxruntime is imported only when it is chosen).
 """
 
@@ -16,13 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from bankchurn.artifacts import (
+    CARD_FILE,
     ONNX_FILE,
     ModelLoadError,
     load_pipeline,
     read_card,
     read_verified,
 )
-from bankchurn.schema import FEATURES, Matrix, encode_records
+from bankchurn.schema import EXAMPLE_CUSTOMER, FEATURES, Matrix, as_document, encode_records
 
 Backend = Literal["sklearn", "onnx"]
 Probabilities = npt.NDArray[np.float64]
@@ -137,6 +141,54 @@ def load_predictor(model_dir: Path, backend: Backend = "sklearn", threads: int =
     pipeline, card = load_pipeline(model_dir)
     threadpool_limits(limits=threads, user_api="openmp")
     return SklearnPredictor(pipeline, card)
+
+
+def check_feature_contract(card: Mapping[str, Any]) -> None:
+    """Refuse a model whose features (names, kinds, category order) differ from ours."""
+
+    def contract(features: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        return [(f.get("name"), f.get("type"), f.get("categories")) for f in features]
+
+    schema = card.get("schema")
+    features = schema.get("features") if isinstance(schema, Mapping) else None
+    if not isinstance(features, list) or not all(isinstance(f, Mapping) for f in features):
+        raise ModelLoadError(
+            "card_invalid",
+            f"{CARD_FILE} lists no feature schema (schema.features); retrain with this release",
+        )
+    trained = contract(features)
+    served = contract(as_document())
+    if trained != served:
+        raise ModelLoadError(
+            "schema_mismatch",
+            f"the model was trained on features {trained}, but this service sends {served} "
+            f"(bankchurn.schema, {len(FEATURES)} features); retrain the model with this release",
+        )
+
+
+def warm_up(predictor: Predictor) -> None:
+    """One real prediction, so the first customer does not pay for lazy initialisation."""
+    try:
+        probabilities = predictor.predict_proba(encode_records([EXAMPLE_CUSTOMER]))
+    except ValueError as error:
+        raise ModelLoadError("warmup_failed", f"the warm-up prediction failed: {error}") from None
+    if probabilities.shape != (1,) or not 0.0 <= float(probabilities[0]) <= 1.0:
+        raise ModelLoadError(
+            "warmup_failed",
+            f"the warm-up prediction returned {probabilities!r}; expected one probability "
+            "in [0, 1]",
+        )
+
+
+def load_checked_predictor(
+    model_dir: Path, backend: Backend = "sklearn", threads: int = 1
+) -> Predictor:
+    """``load_predictor``, then the feature contract and a warm-up prediction: a model that
+    passes can score this service's customers."""
+    predictor = load_predictor(model_dir, backend=backend, threads=threads)
+    check_feature_contract(predictor.card)
+    warm_up(predictor)
+    return predictor
 
 
 def predict_records(predictor: Predictor, records: Sequence[Mapping[str, Any]]) -> Probabilities:

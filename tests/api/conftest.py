@@ -13,11 +13,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from app.fastapi_app import create_app
 from app.settings import Settings, get_settings
 from bankchurn.artifacts import CARD_FILE
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tooling.net import free_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTLE_TIMEOUT = 30.0
@@ -75,13 +74,14 @@ def customer() -> dict[str, Any]:
 
 def wait_until_settled(client: TestClient) -> None:
     """Wait while /ready says the model is still loading (ready or failed both settle)."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def settled() -> bool | None:
         response = client.get("/ready")
-        if response.status_code == 200 or response.json()["error"]["reason"] != "loading":
-            return
-        time.sleep(0.02)
-    pytest.fail(f"the model was still loading after {SETTLE_TIMEOUT} s")
+        loading = response.status_code != 200 and response.json()["error"]["reason"] == "loading"
+        return None if loading else True
+
+    if not wait_until(settled, timeout=SETTLE_TIMEOUT, interval=0.02):
+        pytest.fail(f"the model was still loading after {SETTLE_TIMEOUT} s")
 
 
 @pytest.fixture
@@ -179,13 +179,6 @@ def scrape() -> Callable[[Any], Metrics]:
 # --- real uvicorn processes -------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Server:
     """A ``uvicorn app.fastapi_app:app`` process on a free loopback port."""
 
@@ -213,17 +206,17 @@ class Server:
         )
 
     def wait_for(self, path: str, status: int, timeout: float = SETTLE_TIMEOUT) -> httpx.Response:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def answered() -> httpx.Response | None:
             if self.process.poll() is not None:
                 pytest.fail(f"uvicorn exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                response = self.http.get(path)
-            except httpx.TransportError:
-                response = None
-            if response is not None and response.status_code == status:
-                return response
-            time.sleep(0.05)
+            response = self.http.get(path)
+            return response if response.status_code == status else None
+
+        # TransportError: not listening yet.
+        found = wait_until(answered, timeout=timeout, interval=0.05, ignore=(httpx.TransportError,))
+        if found is not None:
+            return found
         pytest.fail(f"{path} never answered {status} within {timeout} s:\n{self.log()}")
 
     def log(self) -> str:

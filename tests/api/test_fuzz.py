@@ -7,7 +7,6 @@ lifespan started (model loading in the background) when this module is imported.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from app.fastapi_app import create_app
 from app.settings import Settings
+from tooling.net import wait_until
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models"  # the committed model
 EXAMPLES_PER_OPERATION = 100
@@ -36,11 +36,13 @@ def ensure_ready() -> None:
     if state.model is not None:
         return
     schema["/health"]["GET"].Case().call()
-    deadline = time.monotonic() + 30
-    while state.model is None:
-        if time.monotonic() > deadline or state.reason != "loading":
-            pytest.fail(f"the model in {MODEL_DIR} is not ready: {state.reason}")
-        time.sleep(0.02)
+
+    def settled() -> bool | None:
+        return True if state.model is not None or state.reason != "loading" else None
+
+    wait_until(settled, timeout=30, interval=0.02)
+    if state.model is None:
+        pytest.fail(f"the model in {MODEL_DIR} is not ready: {state.reason}")
 
 
 @schema.parametrize()

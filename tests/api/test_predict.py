@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.scoring import risk_band
+from app.risk_bands import risk_band
 from bankchurn.schema import FEATURES
 
 

@@ -1,38 +1,29 @@
 """The serving benchmark still runs, checks what it claims to check, and feeds deploy/k8s.
 
 Not a timing test: the numbers are the benchmark's business (docs/benchmarks.md). These
-run benchmarks/serving.py for real on the contestants that live in the project's venv
+run benchmarks.serving for real on the contestants that live in the project's venv
 (bankchurn and the trivial ceiling) with runs of a second, and check the report's shape,
-the parity gate, and that its ``capacity`` object is what tests/k8s/sizing.py reads.
+the parity gate, and that its ``capacity`` object is what tooling.sizing reads.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-serving = _load("serving", REPO_ROOT / "benchmarks" / "serving.py")
-sizing = _load("sizing", REPO_ROOT / "tests" / "k8s" / "sizing.py")
+from benchmarks.errors import BenchError
+from benchmarks.serving import measure
+from benchmarks.serving.adapters import BATCH_ROWS, Payload
+from benchmarks.serving.contestants import contestants
+from benchmarks.serving.measure import PARITY_TOLERANCE, RATES, check_parity
+from benchmarks.serving.report import render
+from tooling import sizing
+from tooling.capacity import read_capacity
+from tooling.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +31,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "benchmarks.md"
     finished = subprocess.run(
         [
-            sys.executable, "benchmarks/serving.py", "--only", "bankchurn-onnx,fastapi-trivial",
+            sys.executable, "-m", "benchmarks.serving", "--only", "bankchurn-onnx,fastapi-trivial",
             "--duration", "1", "--repeats", "2", "--warmup", "1", "--rate-duration", "1",
             "--cold-runs", "1", "--skip-image", "--out", str(out),
         ],
@@ -55,24 +46,24 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_contestant_was_measured_for_both_payloads(report):
     for name in ("bankchurn-onnx", "fastapi-trivial"):
         result = report["results"][name]
-        for kind, rows in (("single", 1), ("batch", serving.BATCH_ROWS)):
+        for kind, rows in (("single", 1), ("batch", BATCH_ROWS)):
             assert result[kind]["rows"] == rows
             assert len(result[kind]["throughput_runs"]) == 2
             assert result[kind]["throughput_rps"] > 0
             assert result[kind]["errors"] == 0
-            assert result[kind]["rate"]["target_rps"] == serving.RATES[kind]
+            assert result[kind]["rate"]["target_rps"] == RATES[kind]
         assert result["memory_loaded_mib"]["rss"] > 0
 
 
 def test_bankchurn_passed_the_parity_check_and_the_ceiling_was_exempt(report):
-    assert report["results"]["bankchurn-onnx"]["parity_max_abs_diff"] <= serving.PARITY_TOLERANCE
+    assert report["results"]["bankchurn-onnx"]["parity_max_abs_diff"] <= PARITY_TOLERANCE
     assert report["results"]["fastapi-trivial"]["parity_max_abs_diff"] is None
 
 
 def test_the_report_states_machine_command_and_ratios(report):
     markdown = report["markdown"]
     assert report["machine"]["cores"] >= 2
-    assert "benchmarks/serving.py --only bankchurn-onnx,fastapi-trivial" in markdown
+    assert "-m benchmarks.serving --only bankchurn-onnx,fastapi-trivial" in markdown
     assert "| bankchurn-onnx |" in markdown
     assert "1.00x" in markdown  # bankchurn-onnx against itself
     goals = {goal["goal"] for goal in report["goals"]}
@@ -82,7 +73,7 @@ def test_the_report_states_machine_command_and_ratios(report):
 def test_the_capacity_is_what_the_kubernetes_sizing_reads(report, tmp_path):
     path = tmp_path / "benchmarks.json"
     path.write_text(json.dumps(report))
-    capacity = sizing.read_capacity(path)
+    capacity = read_capacity(path)
     assert capacity.workers == 1
     assert capacity.single_row_rps == pytest.approx(
         report["results"]["bankchurn-onnx"]["single"]["throughput_rps"], rel=1e-3
@@ -98,19 +89,19 @@ class _Server:
 
 
 def test_a_contestant_serving_another_model_is_refused(monkeypatch):
-    onnx = next(c for c in serving.contestants() if c.name == "bankchurn-onnx")
+    onnx = next(c for c in contestants() if c.name == "bankchurn-onnx")
     reference = np.array([0.25, 0.75])
     answer = {"predictions": [{"churn_probability": 0.25}, {"churn_probability": 0.7}]}
     monkeypatch.setattr(
-        serving, "post", lambda url, body, timeout: (200, json.dumps(answer).encode())
+        measure, "post", lambda url, body, timeout: (200, json.dumps(answer).encode())
     )
-    payload = serving.Payload("/predict/batch", b"{}", 2)
+    payload = Payload("/predict/batch", b"{}", 2)
 
-    with pytest.raises(serving.BenchError, match="not serving the same model"):
-        serving.check_parity(_Server(), onnx, payload, reference)
+    with pytest.raises(BenchError, match="not serving the same model"):
+        check_parity(_Server(), onnx, payload, reference)
 
 
 def test_the_committed_report_is_rendered_from_the_committed_numbers():
     """docs/benchmarks.md is generated: rendering docs/benchmarks.json gives it back exactly."""
     measured = json.loads((REPO_ROOT / "docs" / "benchmarks.json").read_text())
-    assert serving.render(measured) == (REPO_ROOT / "docs" / "benchmarks.md").read_text()
+    assert render(measured) == (REPO_ROOT / "docs" / "benchmarks.md").read_text()

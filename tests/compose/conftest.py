@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from composetools import COMPOSE_FILE, DASHBOARD, RULES_DIR
+
+from tests.compose.composetools import COMPOSE_FILE, DASHBOARD, RULES_DIR
 
 
 @pytest.fixture(scope="session")

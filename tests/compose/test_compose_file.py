@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 import yaml
-from composetools import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, TEST_ENV, compose_command, run
+
+from tests.compose.composetools import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    REPO_ROOT,
+    TEST_ENV,
+    compose_command,
+    run,
+)
 
 ONE_SHOT_JOBS = {"train"}  # exit when done: nothing to probe; `api` waits for their exit code
 # ${VARIABLE:-registry/name:tag}: a pinned default anyone can override without editing the file.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from composetools import DASHBOARD_PROVIDERS, DATASOURCES
+
+from tests.compose.composetools import DASHBOARD_PROVIDERS, DATASOURCES
 
 # Panel types shipped with Grafana (no plugin needed).
 CORE_PANELS = {"row", "timeseries", "stat", "heatmap", "gauge", "bargauge", "table", "text"}

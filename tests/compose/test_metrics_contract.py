@@ -18,12 +18,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from composetools import REPO_ROOT
 from fastapi.testclient import TestClient
 from prometheus_client import (
     REGISTRY,
@@ -37,6 +35,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.fastapi_app import create_app
 from app.settings import Settings
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.compose.composetools import REPO_ROOT
+from tooling.net import wait_until
 
 # Series Prometheus makes itself, not the app.
 PROMETHEUS_SYNTHETIC = {"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds"}
@@ -75,10 +75,10 @@ def test_metric_names_are_parsed_from_promql() -> None:
 
 
 def wait_until_ready(client: TestClient, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while client.get("/ready").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/ready").json()
-        time.sleep(0.05)
+    ready = wait_until(
+        lambda: client.get("/ready").status_code == 200 or None, timeout=timeout, interval=0.05
+    )
+    assert ready, client.get("/ready").json()
 
 
 def infra_expressions(dashboard: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, str]:

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 import yaml
-from composetools import PROMETHEUS_CONFIG, RULE_TESTS_DIR, RULES_DIR, require_tool, run
+
+from tests.compose.composetools import (
+    PROMETHEUS_CONFIG,
+    RULE_TESTS_DIR,
+    RULES_DIR,
+    require_tool,
+    run,
+)
 
 CONTAINER_RULES_DIR = "/etc/prometheus/rules"
 

@@ -1,13 +1,13 @@
 """The compose stack end to end, offline: mlflow, train, api and prometheus from docker-compose.yml.
 
-What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it), under
-a unique project name, ports on random 127.0.0.1 ports, every volume removed at the end (`down
--v`) even when a test fails. Images come from variables, as on an air-gapped site: the API image
-from BANKCHURN_API_IMAGE (default bankchurn:production, built by scripts/images/build.sh), the
-others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or, when unset, from
-.cache/compose/standins.env written by scripts/compose/standins.sh (MLflow built from PyPI,
-Prometheus from Debian's package, the training image from docker/Dockerfile.train). A missing
-engine, tool or image FAILS the tests, never skips them.
+What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it),
+under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
+the end (`down -v`) even when a test fails. Images come from variables, as on an air-gapped
+site: the API image from BANKCHURN_API_IMAGE (default bankchurn:production, built by
+scripts/images/build.sh), the others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or,
+when unset, from .cache/compose/standins.env written by scripts/compose/standins.sh (MLflow
+built from PyPI, Prometheus from Debian's package, the training image from
+docker/Dockerfile.train). A missing engine, tool or image FAILS the tests, never skips them.
 
 Grafana is not started: no Grafana image or binary is reachable where CI runs. Its
 provisioning and dashboard are checked statically (test_grafana.py, and
@@ -23,9 +23,7 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,15 +31,16 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from composetools import COMPOSE_FILE, REPO_ROOT, TEST_ENV, compose_command
 
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.compose.composetools import COMPOSE_FILE, REPO_ROOT, TEST_ENV, compose_command
+from tooling.docker import DOCKER, image_exists
+from tooling.images_env import image, key_values
+from tooling.net import free_port, wait_until
 
 pytestmark = pytest.mark.docker
 
-DOCKER = "/usr/bin/docker"
 STANDINS_ENV = REPO_ROOT / ".cache" / "compose" / "standins.env"
-IMAGES_ENV = REPO_ROOT / "scripts" / "images" / "images.env"  # the API images' names
 LOG_FILE = REPO_ROOT / ".cache" / "compose" / "e2e-last.log"
 IMAGE_VARIABLES = ("BANKCHURN_API_IMAGE", "MLFLOW_IMAGE", "TRAIN_IMAGE", "PROMETHEUS_IMAGE")
 SERVICES = ("mlflow", "train", "api", "prometheus")
@@ -49,34 +48,19 @@ UP_TIMEOUT = 360  # MLflow's first start creates its database; training takes ~3
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def key_values(path: Path) -> dict[str, str]:
-    pairs = (line.partition("=") for line in path.read_text().splitlines() if "=" in line)
-    return {key.strip(): value.strip() for key, _, value in pairs if not key.startswith("#")}
-
-
 def images() -> dict[str, str]:
     """Image per variable: the environment first, then the stand-ins file and images.env."""
-    chosen = {"BANKCHURN_API_IMAGE": key_values(IMAGES_ENV)["BANKCHURN_IMAGE_PRODUCTION"]}
+    chosen = {"BANKCHURN_API_IMAGE": image("production")}
     if STANDINS_ENV.is_file():
         chosen.update({k: v for k, v in key_values(STANDINS_ENV).items() if k in IMAGE_VARIABLES})
     chosen.update({key: os.environ[key] for key in IMAGE_VARIABLES if os.environ.get(key)})
     missing = [key for key in IMAGE_VARIABLES if key not in chosen]
     if missing:
         pytest.fail(f"set {', '.join(missing)} or run scripts/compose/standins.sh")
-    for image in chosen.values():
-        found = subprocess.run(
-            [DOCKER, "image", "inspect", image], capture_output=True, check=False
-        )
-        if found.returncode != 0:
+    for name in chosen.values():
+        if not image_exists(name):
             pytest.fail(
-                f"image {image} is missing: build it (scripts/images/build.sh for bankchurn:*, "
+                f"image {name} is missing: build it (scripts/images/build.sh for bankchurn:*, "
                 "scripts/compose/standins.sh for the others)"
             )
     return chosen
@@ -84,16 +68,19 @@ def images() -> dict[str, str]:
 
 def eventually(probe: Callable[[], T | None], what: str, timeout: float = 90.0) -> T:
     """Call ``probe`` until it returns something other than None (or fail after ``timeout``)."""
-    deadline = time.monotonic() + timeout
     last_error: Exception | None = None
-    while time.monotonic() < deadline:
+
+    def attempt() -> T | None:
+        nonlocal last_error
         try:
-            result = probe()
+            return probe()
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as error:
-            last_error, result = error, None
-        if result is not None:
-            return result
-        time.sleep(2)
+            last_error = error
+            return None
+
+    result = wait_until(attempt, timeout=timeout, interval=2)
+    if result is not None:
+        return result
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error!r})")
 
 
@@ -184,7 +171,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_train_job_registers_a_champion_and_exits_zero(stack: Stack) -> None:
-    # Compose v2 lists exited containers only with --all.
+    # v2 lists exited containers only with --all.
     container = stack.compose("ps", "--all", "-q", "train").stdout.strip()
     state = subprocess.run(
         [DOCKER, "inspect", "--format", "{{json .State}}", container],

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from imagetools import DOCKER, HARDENED, IMAGES, LABEL, Container, Containers, docker, require_image
+
+from tests.images.imagetools import IMAGES, LABEL, Container, Containers, docker, require_image
+from tooling.docker import DOCKER, HARDENED
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,7 +43,7 @@ def session_containers() -> Iterator[Containers]:
 
 def run_options(level: str) -> list[str]:
     """Level 1 runs as it is written; the others run hardened (single worker: no tmpfs needed)."""
-    return [] if level == "level1" else HARDENED
+    return [] if level == "level1" else list(HARDENED)
 
 
 @pytest.fixture(scope="session")

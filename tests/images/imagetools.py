@@ -7,53 +7,33 @@ A missing engine or image is a test failure (``pytest.fail``), never a skip.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-IMAGES_ENV = REPO_ROOT / "scripts" / "images" / "images.env"
-# Debian's client: it drives the engine's BuildKit (the Docker 28 client here has no buildx).
-DOCKER = "/usr/bin/docker"
+from tooling import docker as client
+from tooling.docker import DockerError
+from tooling.images_env import image_names
+from tooling.net import wait_until
+
 LABEL = "bankchurn-image-tests"
 READY_TIMEOUT_SECONDS = 60.0
-# The hardened way levels 2 and production must run: nothing writable, no capabilities, no setuid.
-HARDENED = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
-
-
-def _read_images() -> dict[str, str]:
-    names = {}
-    for line in IMAGES_ENV.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            names[key.removeprefix("BANKCHURN_IMAGE_").lower()] = value.strip()
-    return names
-
-
-IMAGES: dict[str, str] = _read_images()  # {"level1": "bankchurn:level1", ...}
+IMAGES: dict[str, str] = image_names()  # {"level1": "bankchurn:level1", ...}
 NON_ROOT_UIDS = {"level2": 10001, "production": 65532}
 
 
-def docker(
-    *args: str, check: bool = True, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
+def docker(*args: str, check: bool = True, timeout: float = 120) -> CompletedProcess[str]:
     """Run the docker client; a failure is a test failure, with docker's own message."""
     try:
-        result = subprocess.run(
-            [DOCKER, *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except FileNotFoundError:
-        pytest.fail(f"{DOCKER} not found: run scripts/images/engine.sh (installs docker.io)")
-    if check and result.returncode != 0:
-        pytest.fail(f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
-    return result
+        return client.docker(*args, check=check, timeout=timeout)
+    except DockerError as error:
+        pytest.fail(str(error))
 
 
 def http(
@@ -100,16 +80,19 @@ class Container:
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> float:
         """Seconds from `docker run` until GET /ready answered 200; fails with the logs."""
-        deadline = self.started + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.get("/ready")[0] == 200:
-                    return time.monotonic() - self.started
-            except OSError:  # not listening yet
-                pass
-            if self.inspect("{{.State.Running}}") != "true":
-                break
-            time.sleep(0.05)
+
+        def ready() -> float | str | None:
+            """Seconds once ready; "exited" when it never will be; None: not yet."""
+            if self.get("/ready")[0] == 200:
+                return time.monotonic() - self.started
+            return "exited" if self.inspect("{{.State.Running}}") != "true" else None
+
+        # OSError: not listening yet.
+        found = wait_until(
+            ready, timeout=timeout, interval=0.05, since=self.started, ignore=(OSError,)
+        )
+        if isinstance(found, float):
+            return found
         pytest.fail(f"{self.image} not ready after {timeout} s; logs:\n{self.logs()[-3000:]}")
 
 

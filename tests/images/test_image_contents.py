@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from imagetools import IMAGES
+
+from tests.images.imagetools import IMAGES
 
 pytestmark = pytest.mark.docker
 FORBIDDEN = {

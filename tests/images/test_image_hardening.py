@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from imagetools import HARDENED, IMAGES, NON_ROOT_UIDS, Container, Containers, docker
+
+from tests.images.imagetools import IMAGES, NON_ROOT_UIDS, Container, Containers, docker
+from tooling.docker import HARDENED
+from tooling.net import wait_until
 
 pytestmark = pytest.mark.docker
 HARDENED_LEVELS = ["level2", "production"]
@@ -47,11 +50,13 @@ def test_runs_with_read_only_root_no_capabilities_no_new_privileges(
 @pytest.mark.parametrize("level", HARDENED_LEVELS)
 def test_healthcheck_of_the_image_reports_healthy(served: dict[str, Container], level: str):
     container = served[level]
-    deadline = max(container.started + HEALTHY_TIMEOUT_SECONDS, time.monotonic() + 1)
-    while (status := container.inspect("{{.State.Health.Status}}")) != "healthy":
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    budget = max(HEALTHY_TIMEOUT_SECONDS - (time.monotonic() - container.started), 1)
+
+    status = wait_until(
+        lambda: "healthy" if container.inspect("{{.State.Health.Status}}") == "healthy" else None,
+        timeout=budget,
+        interval=0.5,
+    )
 
     assert status == "healthy", container.inspect("{{json .State.Health}}")
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
-from imagetools import HARDENED, IMAGES, Containers, docker
+
+from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.images.imagetools import IMAGES, Containers, docker
+from tooling.docker import HARDENED
+from tooling.net import wait_until
 
 pytestmark = pytest.mark.docker
 IMAGE = IMAGES["production"]
@@ -68,16 +71,10 @@ def test_two_workers_on_a_read_only_root_add_up_their_metrics(containers: Contai
     # Both workers must be ready before counting. /ready cannot tell: it is answered by whichever
     # worker accepts the connection, often the same one many times. Each worker logs its own
     # "model ready" line, with its pid.
-    deadline = time.monotonic() + 30
-    while (ready := count_ready_workers(container.logs())) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: count_ready_workers(container.logs()) >= 2 or None, timeout=30, interval=0.2)
+    ready = count_ready_workers(container.logs())
     requests = 30
-    customer = {
-        "credit_score": 600, "geography": "Spain", "gender": "Male", "age": 50, "tenure": 3,
-        "balance": 1000.0, "num_of_products": 2, "has_cr_card": 0, "is_active_member": 0,
-        "estimated_salary": 50000.0,
-    }  # fmt: skip
-    statuses = [container.post("/predict", customer)[0] for _ in range(requests)]
+    statuses = [container.post("/predict", EXAMPLE_CUSTOMER)[0] for _ in range(requests)]
 
     status, body = container.get("/metrics")
 

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from imagetools import DOCKER, REPO_ROOT, docker
+
+from tests.images.imagetools import docker
+from tooling.docker import DOCKER
+from tooling.paths import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 BUILD_ARGS = REPO_ROOT / ".cache" / "images" / "build-args"

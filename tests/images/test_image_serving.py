@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from imagetools import IMAGES, REPO_ROOT, Container
 
-from bankchurn.predictor import load_predictor, predict_records
+from bankchurn.predictor import load_checked_predictor, predict_records
 from bankchurn.schema import FEATURES, CategoricalFeature
 from bankchurn.synth import synthesize
+from tests.images.imagetools import IMAGES, Container
+from tooling.paths import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 LEVELS = list(IMAGES)
@@ -45,12 +46,12 @@ def customers() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def expected(customers: list[dict[str, Any]]) -> np.ndarray:
     """What the committed scikit-learn model says on the host, in process."""
-    return predict_records(load_predictor(REPO_ROOT / "models"), customers)
+    return predict_records(load_checked_predictor(REPO_ROOT / "models"), customers)
 
 
 @pytest.fixture(scope="module")
 def threshold() -> float:
-    return float(load_predictor(REPO_ROOT / "models").card["threshold"]["value"])
+    return float(load_checked_predictor(REPO_ROOT / "models").card["threshold"]["value"])
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from k8stools import DEPLOYABLES, Manifest, render
+
+from tests.k8s.k8stools import DEPLOYABLES, Manifest, render
 
 
 @pytest.fixture(scope="session")

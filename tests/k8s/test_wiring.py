@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from k8stools import (
-    IMAGES_ENV,
+
+from app.fastapi_app import app
+from tests.k8s.k8stools import (
     OVERLAYS,
     PRODUCTION_DOCKERFILE,
     PROMETHEUS_CONFIG,
@@ -20,15 +21,13 @@ from k8stools import (
     container,
     dockerfile_instructions,
     image_command,
-    key_values,
     pod_labels,
     pod_spec,
     seconds,
     selects,
     the,
 )
-
-from app.fastapi_app import app
+from tooling.images_env import image as image_name
 
 PORT_NAME = "http"
 
@@ -40,7 +39,7 @@ def get_routes() -> set[str]:
 
 
 def test_the_api_runs_the_production_image_named_in_images_env(objects: list[Manifest]) -> None:
-    assert container(objects)["image"] == key_values(IMAGES_ENV)["BANKCHURN_IMAGE_PRODUCTION"]
+    assert container(objects)["image"] == image_name("production")
 
 
 def test_the_api_runs_the_images_own_entrypoint_and_command(objects: list[Manifest]) -> None:

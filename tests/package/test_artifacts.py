@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from bankchurn.artifacts import (
@@ -152,13 +151,3 @@ def test_a_card_without_a_checksum_is_refused(committed_model_dir: Path, tmp_pat
     error = load_error(model_dir)
     assert error.reason == "card_invalid"
     assert str(error) == f"the model card lists no sha256 for {MODEL_FILE}"
-
-
-def test_predictions_are_probabilities_in_input_order(committed_model_dir: Path) -> None:
-    predictor = load_predictor(committed_model_dir)
-    older = {**EXAMPLE_CUSTOMER, "age": 55, "is_active_member": 0}
-    both = predict_records(predictor, [EXAMPLE_CUSTOMER, older])
-    alone = predict_records(predictor, [older])
-    assert both.shape == (2,)
-    assert np.all((both > 0) & (both < 1))
-    assert both[1] == alone[0]

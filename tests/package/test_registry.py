@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,7 @@ from bankchurn.registry import (
     log_and_register,
 )
 from bankchurn.train import TrainResult, train
+from tooling.net import free_port, wait_until
 
 
 def register(
@@ -133,17 +132,11 @@ def test_export_of_an_unknown_model_is_a_clear_error(
     assert not (tmp_path / "out").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `mlflow server` on loopback, with a sqlite store and proxied artifacts."""
     root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
+    port = free_port()
     log = (root / "server.log").open("w")
     server = subprocess.Popen(
         [
@@ -166,17 +159,18 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()}")
-            time.sleep(0.5)
+
+    def healthy() -> bool | None:
+        """True once /health answers 200; False when the server exited; None: not yet."""
+        if server.poll() is not None:
+            return False
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return True if response.status == 200 else None
+
+    # OSError: not listening yet.
+    if not wait_until(healthy, timeout=90, interval=0.5, ignore=(OSError,)):
+        server.kill()
+        pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()}")
     yield url
     server.terminate()
     server.wait(timeout=30)

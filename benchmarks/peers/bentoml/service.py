@@ -2,7 +2,7 @@
 
 The idiomatic BentoML 1.4 service: one class, the model loaded in ``__init__``, one
 ``@bentoml.api`` taking the encoded feature matrix and returning P(churn) per row. The
-harness (benchmarks/serving.py) sets ``BENCH_MODEL`` and runs
+harness (benchmarks/serving) sets ``BENCH_MODEL`` and runs
 ``bentoml serve service:Bankchurn`` from this folder, pinned to one core.
 """
 

@@ -1,0 +1,39 @@
+"""Serve the committed model with bankchurn and with its peers; load each with wrk.
+
+Writes docs/benchmarks.md (the generated report) and docs/benchmarks.json (the same
+numbers for machines: deploy/k8s sizes pods from its ``capacity`` object).
+
+Contestants, all serving models/ and answered with the same 100 customers:
+
+  bankchurn-onnx     our API, BANKCHURN_BACKEND=onnx (the production image's default)
+  bankchurn-sklearn  our API, BANKCHURN_BACKEND=sklearn
+  mlserver           Seldon MLServer + its scikit-learn runtime, V2 inference protocol
+  mlflow             ``mlflow models serve`` of the pipeline saved as an MLflow model
+  bentoml            a BentoML service (benchmarks/peers/bentoml/service.py)
+  fastapi-trivial    the ceiling: a constant answer on our server stack (peers/trivial_app.py)
+
+Each contestant is one worker process pinned to core ``--server-cpu``, with wrk pinned
+to ``--load-cpu``. First each contestant's cold start, alone (process start to the first
+correct prediction, median of ``--cold-runs``). Then all of them start together, idle
+but the one under load: a parity check (its probabilities for the 100 customers equal
+the reference pipeline's within 1e-5; a contestant that answers anything else is not
+measured), idle memory, then per payload (one customer; a batch of 100) a warm-up,
+``--repeats`` rounds of fixed-duration closed-loop runs at ``--connections`` that go
+through the contestants in turn (throughput: median of the rounds), one run each at a
+fixed request rate (p50/p99), then loaded memory. Finally the production image's cold
+start in Docker (docker run to the first correct prediction).
+
+Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers:
+they survive a noisy or slower machine, absolute numbers do not.
+
+    .venv/bin/python -m benchmarks.serving [--only bankchurn-onnx,mlflow] [--duration 10]
+    .venv/bin/python -m benchmarks.serving --render-only   # the report again from its .json
+
+Peers run from their own venvs (.venv-bench/<peer>, from benchmarks/peers/*/requirements.txt;
+``make bench`` creates them). Needs wrk and taskset (Debian packages wrk, util-linux).
+
+One job per module: adapters (what each protocol is sent and answers), contestants,
+process (server processes and memory), wrk (the load generator), measure (the loop),
+image (the production image's cold start), verdicts (goals and capacity), report
+(the markdown) and __main__ (the command line).
+"""

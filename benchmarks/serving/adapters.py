@@ -1,0 +1,85 @@
+"""What each contestant is sent and how its answer is read back: one adapter pair per protocol.
+
+bankchurn (and the ceiling) take named JSON fields; the peers take the customers already
+encoded as the model's feature rows, in their own tensor/dataframe formats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bankchurn.schema import FEATURES
+from bankchurn.synth import synthesize
+
+BATCH_ROWS = 100
+CUSTOMER_SEED = 7
+
+
+def benchmark_customers() -> list[dict[str, Any]]:
+    """100 synthetic customers (fixed seed), as the API's snake_case JSON records."""
+    columns = synthesize(BATCH_ROWS, seed=CUSTOMER_SEED)
+    # .tolist() gives Python ints, floats and strs: the JSON types the API's schema wants.
+    values = {feature.name: columns[feature.column].tolist() for feature in FEATURES}
+    return [{name: values[name][row] for name in values} for row in range(BATCH_ROWS)]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One request: where it goes, its body, and how to read probabilities back."""
+
+    path: str
+    body: bytes
+    rows: int
+
+
+def bankchurn_payload(customers: list[dict[str, Any]], _: np.ndarray) -> Payload:
+    if len(customers) == 1:
+        return Payload("/predict", json.dumps(customers[0]).encode(), 1)
+    return Payload("/predict/batch", json.dumps({"customers": customers}).encode(), len(customers))
+
+
+def bankchurn_probabilities(answer: Any) -> list[float]:
+    predictions = answer.get("predictions", [answer])
+    return [float(p["churn_probability"]) for p in predictions]
+
+
+def mlserver_payload(_: list[dict[str, Any]], matrix: np.ndarray) -> Payload:
+    body = {
+        "inputs": [
+            {
+                "name": "features",
+                "shape": list(matrix.shape),
+                "datatype": "FP64",
+                "data": matrix.ravel().tolist(),
+            }
+        ],
+        "outputs": [{"name": "predict_proba"}],
+    }
+    return Payload("/v2/models/bankchurn/infer", json.dumps(body).encode(), len(matrix))
+
+
+def mlserver_probabilities(answer: Any) -> list[float]:
+    [output] = answer["outputs"]
+    return [float(p) for p in output["data"][1::2]]  # rows of [P(stay), P(churn)], flattened
+
+
+def mlflow_payload(_: list[dict[str, Any]], matrix: np.ndarray) -> Payload:
+    columns = [feature.column for feature in FEATURES]
+    body = {"dataframe_split": {"columns": columns, "data": matrix.tolist()}}
+    return Payload("/invocations", json.dumps(body).encode(), len(matrix))
+
+
+def mlflow_probabilities(answer: Any) -> list[float]:
+    return [float(row[1]) for row in answer["predictions"]]
+
+
+def bentoml_payload(_: list[dict[str, Any]], matrix: np.ndarray) -> Payload:
+    return Payload("/predict", json.dumps({"features": matrix.tolist()}).encode(), len(matrix))
+
+
+def bentoml_probabilities(answer: Any) -> list[float]:
+    return [float(p) for p in answer]

@@ -1,0 +1,88 @@
+"""The run's verdicts: the goals it checks (benchmarks.goals) and one pod's capacity
+(tooling.capacity), the record deploy/k8s is sized from."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from benchmarks.goals import GOALS
+from tooling.capacity import Capacity
+
+
+def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def single(name: str) -> float:
+        return float(results[name]["single"]["throughput_rps"]) if name in results else 0.0
+
+    peers = [name for name in ("mlserver", "mlflow", "bentoml") if name in results]
+    onnx = single("bankchurn-onnx")
+    checks: list[dict[str, Any]] = []
+    if onnx and peers:
+        best = max(peers, key=single)
+        checks.append(
+            {
+                "goal": "bankchurn-onnx single-row throughput >= "
+                f"{GOALS['onnx_vs_best_peer_single_rps']:g}x the best peer ({best})",
+                "value": f"{onnx / single(best):.1f}x",
+                "met": onnx / single(best) >= GOALS["onnx_vs_best_peer_single_rps"],
+            }
+        )
+    if onnx and "fastapi-trivial" in results:
+        ratio = onnx / single("fastapi-trivial")
+        checks.append(
+            {
+                "goal": f"bankchurn-onnx single-row throughput >= "
+                f"{GOALS['onnx_vs_ceiling_single_rps']:.0%} of the trivial-endpoint ceiling",
+                "value": f"{ratio:.0%}",
+                "met": ratio >= GOALS["onnx_vs_ceiling_single_rps"],
+            }
+        )
+    if onnx:
+        rate = results["bankchurn-onnx"]["single"]["rate"]
+        checks.append(
+            {
+                "goal": f"bankchurn-onnx p99 <= {GOALS['onnx_p99_ms_at_200_rps']:g} ms at "
+                f"{rate['target_rps']} requests/s (single row), rate sustained",
+                "value": f"p99 {rate['p99_ms']:.2f} ms at {rate['achieved_rps']:.0f}/s, "
+                f"{rate['late_sends']} late sends",
+                "met": rate["p99_ms"] <= GOALS["onnx_p99_ms_at_200_rps"]
+                and rate["late_sends"] == 0,
+            }
+        )
+    if image:
+        checks.append(
+            {
+                "goal": "production image cold start <= "
+                f"{GOALS['production_cold_start_s']:g} s (docker run to first prediction)",
+                "value": f"{image['median_s']:.2f} s",
+                "met": image["median_s"] <= GOALS["production_cold_start_s"],
+            }
+        )
+    return checks
+
+
+def capacity(
+    results: dict[str, Any], image: dict[str, Any] | None, args: argparse.Namespace
+) -> Capacity | None:
+    """One pod's measured capacity, the numbers deploy/k8s sizes itself from.
+
+    The cold start is the production image's (what a pod runs) when it was measured,
+    else the host process's, which starts faster (no container set-up)."""
+    onnx = results.get("bankchurn-onnx")
+    if onnx is None:
+        return None
+    cold_start = image["median_s"] if image else onnx["cold_start_s"]["median"]
+    return Capacity(
+        contestant="bankchurn-onnx",
+        workers=1,
+        cpus=1,
+        connections=args.connections,
+        single_row_rps=round(onnx["single"]["throughput_rps"], 1),
+        batch100_rps=round(onnx["batch"]["throughput_rps"], 1),
+        fixed_rate_rps=onnx["single"]["rate"]["target_rps"],
+        p99_ms_at_fixed_rate=onnx["single"]["rate"]["p99_ms"],
+        cold_start_s=round(cold_start, 3),
+        cold_start_of=image["image"] if image else "process",
+        rss_idle_mib=onnx["memory_idle_mib"]["rss"],
+        rss_loaded_mib=onnx["memory_loaded_mib"]["rss"],
+    )
