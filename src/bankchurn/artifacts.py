@@ -25,6 +25,7 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+from bankchurn.card_schema import card_problems
 from bankchurn.errors import BankchurnError
 
 MODEL_FILE = "model.joblib"
@@ -122,8 +123,14 @@ def read_card(model_dir: Path) -> dict[str, Any]:
     if not isinstance(card, dict) or card.get("card_schema_version") != CARD_SCHEMA_VERSION:
         raise ModelLoadError(
             "card_invalid",
-            f"{card_path} is not a bankchurn model card (schema version "
+            f"{card_path} is not a bankchurn model card (card_schema_version "
             f"{CARD_SCHEMA_VERSION} expected); retrain with this release",
+        )
+    # The one place a card is parsed: past this, its fields have the types loaders expect.
+    problems = card_problems(card, tuple(VERSION_POLICY))
+    if problems:
+        raise ModelLoadError(
+            "card_invalid", f"{card_path} is not a valid model card ({problems}); retrain"
         )
     return card
 
@@ -141,8 +148,8 @@ def read_verified(model_dir: Path, card: dict[str, Any], name: str) -> bytes:
 
 
 def _listed_artifact(model_dir: Path, card: dict[str, Any], name: str) -> Path:
-    entry = card.get("artifacts", {}).get(name)
-    if not isinstance(entry, dict) or "sha256" not in entry:
+    entry = card["artifacts"].get(name)
+    if entry is None:
         raise ModelLoadError("card_invalid", f"the model card lists no sha256 for {name}")
     path = model_dir / name
     if not path.is_file():
@@ -162,10 +169,10 @@ def _check_digest(path: Path, actual: str, expected: str) -> None:
 
 def check_versions(card: dict[str, Any]) -> None:
     """Refuse a pickle written by library versions the policy says may not load it."""
-    trained = card.get("versions", {})
+    trained = card["versions"]
     running = runtime_versions()
     for library, rule in VERSION_POLICY.items():
-        want, have = str(trained.get(library, "?")), running[library]
+        want, have = trained[library], running[library]
         parts = 3 if rule == "exact" else 2
         if want.split(".")[:parts] != have.split(".")[:parts]:
             raise ModelLoadError(

@@ -169,7 +169,7 @@ def export_model(tracking_uri: str, model_uri: str, out_dir: Path) -> dict[str, 
         card = read_card(downloaded)
         # Every artifact the card vouches for: the pickle and, when exported, model.onnx.
         # The verified bytes are what is written out: the files are not read twice.
-        names = list(card.get("artifacts", {}))
+        names = list(card["artifacts"])
         verified = {name: read_verified(downloaded, card, name) for name in names}
         check_versions(card)
         card["mlflow"] = {
