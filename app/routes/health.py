@@ -25,3 +25,9 @@ async def health() -> HealthResponse:
 )
 async def ready(model: LoadedModelDep) -> ReadinessResponse:
     return ReadinessResponse(model_version=model.version, backend=model.backend)
+
+
+# HEAD answers as GET does, without the body (load balancers and uptime checkers probe
+# with it); out of the OpenAPI document, which would otherwise list each twice.
+for _path, _endpoint in (("/health", health), ("/ready", ready)):
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)
