@@ -29,6 +29,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -79,9 +80,15 @@ class RequestBodyError(StarletteHTTPException):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, details: Sequence[ErrorDetail] = ()
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Sequence[ErrorDetail] = (),
+        headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(status, message)
+        super().__init__(status, message, headers=headers)
         self.code = code
         self.details = list(details)
 
@@ -101,7 +108,8 @@ _DESCRIPTIONS = {
     422: "The request is invalid: each detail names a field (loc) and what is wrong with it "
     "(a key given twice in one object included).",
     500: "An unexpected fault; the body carries only a request id to find it in the log.",
-    503: "The model is not ready; error.reason says why (loading, checksum_mismatch, ...).",
+    503: "The model is not ready (error.reason says why: loading, checksum_mismatch, "
+    "shutting_down, ...), or the worker is at its request limit (overloaded, Retry-After).",
 }
 
 
@@ -186,6 +194,7 @@ async def handle_http_error(request: Request, error: StarletteHTTPException) -> 
             error.code,
             error.detail,
             details=error.details,
+            headers=dict(error.headers or {}),
         )
     phrase = HTTPStatus(error.status_code).phrase
     message = error.detail if isinstance(error.detail, str) else phrase

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.dependencies import LoadedModelDep
+from app.draining import require_not_draining
 from app.errors import documented
 from app.schemas import HealthResponse, ReadinessResponse
 
@@ -24,6 +25,7 @@ async def health() -> HealthResponse:
     responses=documented(503),
 )
 async def ready(model: LoadedModelDep) -> ReadinessResponse:
+    require_not_draining()
     return ReadinessResponse(model_version=model.version, backend=model.backend)
 
 
