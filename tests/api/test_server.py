@@ -30,7 +30,12 @@ def test_server_answers_predictions_and_writes_its_own_access_log(serve, custome
     assert response.status_code == 200
     assert response.json()["model_version"] == card["model_version"]
     assert response.headers["x-request-id"] == "r-1"
-    [access] = [line for line in server.json_lines() if line.get("request_id") == "r-1"]
+    # The access line is written once the response has gone out: give a busy machine a moment.
+    deadline = time.monotonic() + 5
+    while not (found := [ln for ln in server.json_lines() if ln.get("request_id") == "r-1"]):
+        assert time.monotonic() < deadline, server.log()[-2000:]
+        time.sleep(0.05)
+    [access] = found
     assert access["logger"] == "bankchurn.api.access"
     assert (access["method"], access["route"], access["status"]) == ("POST", "/predict", 200)
     assert '"POST /predict HTTP/1.1" 200' not in server.log()  # uvicorn's own access line
