@@ -29,6 +29,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
@@ -71,6 +72,27 @@ class BatchTooLargeError(ApiError):
         )
 
 
+class RequestBodyError(StarletteHTTPException):
+    """A body refused while it is parsed, with a stable code and the details of where.
+
+    An HTTPException because FastAPI re-raises those from body parsing (any other
+    exception there becomes its generic 400).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Sequence[ErrorDetail] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, message, headers=headers)
+        self.code = code
+        self.details = list(details)
+
+
 class PayloadTooLargeError(StarletteHTTPException):
     """Raised from the body stream: FastAPI re-raises HTTPExceptions from body reading."""
 
@@ -82,9 +104,12 @@ _DESCRIPTIONS = {
     400: "The body could not be read as JSON text (for example, it is not UTF-8).",
     413: "The body is larger than BANKCHURN_MAX_BODY_BYTES, or the batch has more "
     "customers than BANKCHURN_MAX_BATCH.",
-    422: "The request is invalid: each detail names a field (loc) and what is wrong with it.",
+    415: "The body is not sent as application/json.",
+    422: "The request is invalid: each detail names a field (loc) and what is wrong with it "
+    "(a key given twice in one object included).",
     500: "An unexpected fault; the body carries only a request id to find it in the log.",
-    503: "The model is not ready; error.reason says why (loading, checksum_mismatch, ...).",
+    503: "The model is not ready (error.reason says why: loading, checksum_mismatch, "
+    "shutting_down, ...), or the worker is at its request limit (overloaded, Retry-After).",
 }
 
 
@@ -162,6 +187,15 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
 
 
 async def handle_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    if isinstance(error, RequestBodyError):
+        return error_response(
+            _request_id(request),
+            error.status_code,
+            error.code,
+            error.detail,
+            details=error.details,
+            headers=dict(error.headers or {}),
+        )
     phrase = HTTPStatus(error.status_code).phrase
     message = error.detail if isinstance(error.detail, str) else phrase
     return error_response(

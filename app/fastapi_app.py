@@ -13,11 +13,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from app.draining import DrainMiddleware
 from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
 from app.lifespan import lifespan
 from app.metrics import ServiceMetrics
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    DocsContentSecurityPolicyMiddleware,
+    RequestContextMiddleware,
+)
 from app.model_state import ModelState
+from app.request_guards import RequestGuardMiddleware
 from app.routes import health, metrics, model, predict
 from app.settings import Settings, get_settings
 
@@ -40,13 +46,23 @@ def create_app(
         version=_service_version(),
         description="Predicts whether a bank customer will leave, from the model in models/.",
         lifespan=lifespan,
+        # Swagger UI's default validatorUrl sends the spec's address to validator.swagger.io
+        # for a badge: off, so /docs makes no request outside this server.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.metrics = service_metrics
     app.state.model_state = ModelState(settings, service_metrics)
     install_error_handlers(app)
-    # Middleware added last runs first: request id -> HTTP metrics -> CORS -> body limit.
+    # Middleware added last runs first: request id -> drain (Connection: close) -> HTTP
+    # metrics -> CORS -> docs CSP -> body timeout and in-flight limit -> body size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuardMiddleware,
+        body_timeout=settings.body_timeout_seconds,
+        max_in_flight=settings.max_requests_in_flight,
+    )
+    app.add_middleware(DocsContentSecurityPolicyMiddleware, paths=frozenset({"/docs", "/redoc"}))
     if settings.cors_origins:  # closed unless origins are configured
         app.add_middleware(
             CORSMiddleware,
@@ -56,6 +72,7 @@ def create_app(
             expose_headers=[REQUEST_ID_HEADER],
         )
     service_metrics.instrument(app)
+    app.add_middleware(DrainMiddleware)
     app.add_middleware(RequestContextMiddleware)
     for router in (health.router, predict.router, model.router, metrics.router):
         app.include_router(router, responses=documented(500))

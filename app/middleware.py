@@ -115,3 +115,34 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+# What the documentation pages may load: this server only (their inline start-up scripts
+# and styles aside). ReDoc shows a logo from cdn.redoc.ly in every build; with this the
+# browser never asks for it, so /docs and /redoc work air-gapped and leak nothing.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+class DocsContentSecurityPolicyMiddleware:
+    """Send ``DOCS_CONTENT_SECURITY_POLICY`` with the pages under ``paths``."""
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Content-Security-Policy"] = (
+                    DOCS_CONTENT_SECURITY_POLICY
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)

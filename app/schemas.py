@@ -10,6 +10,7 @@ Each feature is accepted under its snake_case name or the dataset's column name.
 
 from __future__ import annotations
 
+import math
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
@@ -45,6 +46,12 @@ def _whole_number(value: Any) -> Any:
     """Let 42.0 through as 42 and nothing else: JSON has one number type and JSON Schema's
     "integer" includes 42.0, so clients serialising floats are right; 42.5, "42" and
     true still fail (the last two in the strict int check that follows)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError(
+            "finite_number",
+            "Input should be a finite whole number, got {value} (not a number JSON allows)",
+            {"value": str(value).replace("inf", "Infinity").replace("nan", "NaN")},
+        )
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, float):

@@ -73,6 +73,43 @@ class Settings(BaseSettings):
     log_features: bool = Field(
         False, description="Log each scored customer's features (personal data; off by default)."
     )
+    # Shutdown and slow clients (docs/reliability.md says how these add up to the
+    # orchestrators' grace periods). All per worker process.
+    drain_seconds: float = Field(
+        5.0,
+        ge=0.0,
+        le=60.0,
+        description="After SIGTERM: seconds to keep answering (with Connection: close, /ready "
+        "503) before closing idle connections and finishing what was received.",
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0.0,
+        le=300.0,
+        description="Most seconds a client may take to send a request's headers (from its "
+        "connection or its first byte); then 408 and the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0.0,
+        le=600.0,
+        description="Most seconds a client may take to send a request's body once its "
+        "headers arrived; then 408 and the connection is closed.",
+    )
+    max_connections: int = Field(
+        1_024,
+        ge=1,
+        le=65_536,
+        description="Open connections per worker; one more is answered 503 with Retry-After "
+        "and closed.",
+    )
+    max_requests_in_flight: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        description="Requests with a body being processed at once per worker (bodies still "
+        "arriving are bounded by the timeouts instead); one more is 503 with Retry-After.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

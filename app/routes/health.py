@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.dependencies import LoadedModelDep
+from app.draining import require_not_draining
 from app.errors import documented
 from app.schemas import HealthResponse, ReadinessResponse
 
@@ -24,4 +25,11 @@ async def health() -> HealthResponse:
     responses=documented(503),
 )
 async def ready(model: LoadedModelDep) -> ReadinessResponse:
+    require_not_draining()
     return ReadinessResponse(model_version=model.version, backend=model.backend)
+
+
+# HEAD answers as GET does, without the body (load balancers and uptime checkers probe
+# with it); out of the OpenAPI document, which would otherwise list each twice.
+for _path, _endpoint in (("/health", health), ("/ready", ready)):
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)

@@ -6,16 +6,18 @@ from fastapi import APIRouter
 
 from app.dependencies import LoadedModelDep, MetricsDep, SettingsDep
 from app.errors import BatchTooLargeError, documented
+from app.json_body import JsonBodyRoute
 from app.schemas import BatchRequest, BatchResponse, ChurnPrediction, PredictRequest
 from app.scoring import score
 
-router = APIRouter(tags=["predict"])
+# JsonBodyRoute: 415 for a body that is not JSON, 422 for a key given twice.
+router = APIRouter(tags=["predict"], route_class=JsonBodyRoute)
 
 
 @router.post(
     "/predict",
     summary="Churn probability, decision and risk band for one customer",
-    responses=documented(400, 413, 422, 503),
+    responses=documented(400, 413, 415, 422, 503),
 )
 async def predict(
     customer: PredictRequest,
@@ -30,7 +32,7 @@ async def predict(
 @router.post(
     "/predict/batch",
     summary="Predictions for several customers, in request order",
-    responses=documented(400, 413, 422, 503),
+    responses=documented(400, 413, 415, 422, 503),
 )
 async def predict_batch(
     batch: BatchRequest,

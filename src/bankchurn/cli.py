@@ -118,12 +118,12 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from bankchurn.artifacts import check_versions, read_card, verify_artifact
+    from bankchurn.artifacts import check_versions, read_card, read_verified
     from bankchurn.card import render_summary
 
     card = read_card(args.model)
     for name in card.get("artifacts", {}):
-        verify_artifact(args.model, card, name)
+        read_verified(args.model, card, name)
     check_versions(card)
     print(json.dumps(card, indent=2) if args.json else render_summary(card))
     return 0

@@ -24,7 +24,7 @@ from bankchurn.artifacts import (
     CARD_FILE,
     check_versions,
     read_card,
-    verify_artifact,
+    read_verified,
     write_card,
 )
 from bankchurn.errors import BankchurnError
@@ -168,9 +168,9 @@ def export_model(tracking_uri: str, model_uri: str, out_dir: Path) -> dict[str, 
         )
         card = read_card(downloaded)
         # Every artifact the card vouches for: the pickle and, when exported, model.onnx.
-        artifacts = list(card.get("artifacts", {}))
-        for name in artifacts:
-            verify_artifact(downloaded, card, name)
+        # The verified bytes are what is written out: the files are not read twice.
+        names = list(card["artifacts"])
+        verified = {name: read_verified(downloaded, card, name) for name in names}
         check_versions(card)
         card["mlflow"] = {
             **card.get("mlflow", {}),
@@ -182,6 +182,8 @@ def export_model(tracking_uri: str, model_uri: str, out_dir: Path) -> dict[str, 
         }
         write_card(card, downloaded)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in (*artifacts, CARD_FILE, *(p.name for p in downloaded.glob("*.md"))):
+        for name, content in verified.items():
+            (out_dir / name).write_bytes(content)
+        for name in (CARD_FILE, *(p.name for p in downloaded.glob("*.md"))):
             shutil.copy2(downloaded / name, out_dir / name)
     return card

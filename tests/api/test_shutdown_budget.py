@@ -1,0 +1,64 @@
+"""The shutdown's parts fit the orchestrators' grace periods, as docs/reliability.md adds up."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+from conftest import REPO_ROOT
+
+from app.http_protocol import IDLE_GRACE_SECONDS
+from app.settings import Settings
+
+
+def _serve_defaults() -> dict[str, str]:
+    spec = importlib.util.spec_from_file_location("serve", REPO_ROOT / "docker" / "serve.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    defaults: dict[str, str] = module.SERVER_DEFAULTS
+    return defaults
+
+
+def _seconds(text: str) -> float:
+    return float(text.removesuffix("s"))
+
+
+def test_drain_and_graceful_timeout_fit_compose_and_kubernetes() -> None:
+    worst = (
+        Settings().drain_seconds
+        + float(_serve_defaults()["--timeout-graceful-shutdown"])
+        + IDLE_GRACE_SECONDS
+    )
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    grace = _seconds(compose["services"]["api"]["stop_grace_period"])
+    deployment = next(
+        doc
+        for doc in yaml.safe_load_all(
+            Path(REPO_ROOT / "deploy/k8s/base/deployment.yaml").read_text()
+        )
+        if doc and doc.get("kind") == "Deployment"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    pre_stop = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert worst == 15.5
+    assert worst + 2 <= grace  # margin for the interpreter's own exit
+    assert pre_stop + worst + 2 <= pod["terminationGracePeriodSeconds"]
+
+
+def test_serve_py_selects_the_guarded_protocol_unless_told_otherwise() -> None:
+    spec = importlib.util.spec_from_file_location("serve", REPO_ROOT / "docker" / "serve.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.uvicorn_arguments(["app.fastapi_app:app"]) == [
+        "app.fastapi_app:app",
+        "--http", "app.http_protocol:GuardedHttpToolsProtocol",
+        "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+    assert module.uvicorn_arguments(["x", "--http=h11", "--timeout-graceful-shutdown", "3"]) == [
+        "x", "--http=h11", "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip

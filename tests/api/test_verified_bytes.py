@@ -1,0 +1,190 @@
+"""Only verified bytes are ever unpickled, even while another process swaps the file.
+
+A second process replaces ``model.joblib`` (by atomic rename, or by re-pointing a
+symlink) back and forth between the genuine artifact and a harmless pickle that creates
+a marker file when it is unpickled, as fast as it can. Every loader the service has
+(the package's, the CLI's, the API's start-up) then loads the model hundreds of times.
+Each load must either give the genuine model or be refused as ``checksum_mismatch``; the
+marker must never appear. Before the loader unpickled the bytes it had hashed, this ran
+the foreign pickle in 37 of 300 loads (130 of 300 with a symlink).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import joblib
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from app.fastapi_app import create_app
+from app.settings import Settings
+from bankchurn.artifacts import MODEL_FILE, ModelLoadError, load_pipeline
+from bankchurn.cli import main as cli_main
+from bankchurn.predictor import load_predictor, predict_records
+from bankchurn.schema import EXAMPLE_CUSTOMER
+from bankchurn.synth import write_csv
+
+# Each loader runs this long per swap mode (or until it reaches LOADS): seconds, not minutes.
+TIME_BUDGET = 3.0
+LOADS = 300
+
+# Swap as fast as possible: a hard link (file mode) or a symlink (symlink mode) under a
+# temporary name, then os.replace onto the target, which is atomic.
+_SWAPPER = """
+import os, sys, time
+target, genuine, foreign, mode, stop = sys.argv[1:]
+scratch, swaps, deadline = target + ".swap", 0, time.monotonic() + 60
+while swaps % 64 or not (os.path.exists(stop) or time.monotonic() > deadline):
+    source = genuine if swaps % 2 else foreign
+    (os.link if mode == "file" else os.symlink)(source, scratch)
+    os.replace(scratch, target)
+    swaps += 1
+print(swaps)
+"""
+
+
+class _Payload:
+    """Unpickles into a call that creates the marker file: proof that it ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.marker)!r}, 'a').close()",))
+
+
+@contextlib.contextmanager
+def swapping(model_dir: Path, scratch: Path, mode: str) -> Iterator[Path]:
+    """Swap ``model_dir/model.joblib`` in a second process; yield the marker's path."""
+    marker, stop = scratch / "foreign-pickle-ran", scratch / "stop"
+    genuine, foreign = scratch / "genuine.joblib", scratch / "foreign.joblib"
+    shutil.copyfile(model_dir / MODEL_FILE, genuine)
+    foreign.write_bytes(pickle.dumps(_Payload(marker)))
+    # The foreign pickle really does run when unpickled: this test can fail.
+    joblib.load(io.BytesIO(foreign.read_bytes()))
+    assert marker.exists()
+    marker.unlink()
+    (model_dir / MODEL_FILE).unlink()
+    if mode == "symlink":
+        (model_dir / MODEL_FILE).symlink_to(genuine)
+    else:
+        shutil.copyfile(genuine, model_dir / MODEL_FILE)
+    swapper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _SWAPPER,
+            str(model_dir / MODEL_FILE),
+            str(genuine),
+            str(foreign),
+            mode,
+            str(stop),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield marker
+    finally:
+        stop.touch()
+        out, _ = swapper.communicate(timeout=30)
+    assert swapper.returncode == 0
+    assert int(out) >= 128, f"the swapper swapped only {out.strip()} times"
+
+
+def hammer(load: Callable[[], str], marker: Path) -> Counter[str]:
+    """Load until the budget is spent; count outcomes; fail at once if the marker appears."""
+    outcomes: Counter[str] = Counter()
+    deadline = time.monotonic() + TIME_BUDGET
+    while sum(outcomes.values()) < LOADS and time.monotonic() < deadline:
+        outcomes[load()] += 1
+        assert not marker.exists(), f"an unverified pickle ran after {outcomes}"
+    return outcomes
+
+
+def assert_only_genuine_or_refused(outcomes: Counter[str], loads_at_least: int) -> None:
+    print(f"loads: {sum(outcomes.values())} {dict(outcomes)}")  # the figures, with -s
+    assert set(outcomes) <= {"genuine", "checksum_mismatch"}, outcomes
+    assert sum(outcomes.values()) >= loads_at_least, outcomes
+    # The swapper really raced the loader (a few slow loads may all land on one side).
+    assert outcomes["checksum_mismatch"] > 0 or loads_at_least < 100, outcomes
+
+
+@pytest.fixture
+def reference_probability(model_dir: Path) -> float:
+    return float(predict_records(load_predictor(model_dir), [EXAMPLE_CUSTOMER])[0])
+
+
+@pytest.mark.parametrize("mode", ["file", "symlink"])
+def test_package_loader_never_unpickles_swapped_bytes(
+    mode: str, model_copy: Path, tmp_path: Path, reference_probability: float
+) -> None:
+    def load() -> str:
+        try:
+            predictor = load_predictor(model_copy)
+        except ModelLoadError as error:
+            return error.reason
+        probability = float(predict_records(predictor, [EXAMPLE_CUSTOMER])[0])
+        return "genuine" if probability == reference_probability else "wrong model"
+
+    with swapping(model_copy, tmp_path, mode) as marker:
+        outcomes = hammer(load, marker)
+        # load_pipeline itself, the single loader start-up, the CLI and hot reload share.
+        outcomes.update(hammer(lambda: _pipeline_outcome(model_copy), marker))
+    assert_only_genuine_or_refused(outcomes, loads_at_least=100)
+
+
+def _pipeline_outcome(model_dir: Path) -> str:
+    try:
+        pipeline, _card = load_pipeline(model_dir)
+    except ModelLoadError as error:
+        return error.reason
+    return "genuine" if type(pipeline).__name__ == "Pipeline" else "wrong model"
+
+
+@pytest.mark.parametrize("mode", ["file", "symlink"])
+def test_cli_never_unpickles_swapped_bytes(
+    mode: str, model_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "labelled.csv"
+    write_csv(data, rows=50, seed=3)
+
+    def load() -> str:
+        code = cli_main(["evaluate", "--model", str(model_copy), "--data", str(data)])
+        out, err = capsys.readouterr()
+        if code == 0 and '"roc_auc"' in out:
+            return "genuine"
+        return "checksum_mismatch" if code == 2 and "sha256" in err else f"exit {code}: {err}"
+
+    with swapping(model_copy, tmp_path, mode) as marker:
+        outcomes = hammer(load, marker)
+    assert_only_genuine_or_refused(outcomes, loads_at_least=8)
+
+
+@pytest.mark.parametrize("mode", ["file", "symlink"])
+def test_api_start_up_never_unpickles_swapped_bytes(
+    mode: str, model_copy: Path, tmp_path: Path, settle: Callable[[TestClient], None]
+) -> None:
+    def start_up() -> str:
+        app = create_app(Settings(model_dir=model_copy), registry=CollectorRegistry())
+        with TestClient(app) as client:
+            settle(client)
+            ready = client.get("/ready")
+        if ready.status_code == 200 and ready.json()["status"] == "ready":
+            return "genuine"
+        return str(ready.json()["error"]["reason"])
+
+    with swapping(model_copy, tmp_path, mode) as marker:
+        outcomes = hammer(start_up, marker)
+    assert_only_genuine_or_refused(outcomes, loads_at_least=8)

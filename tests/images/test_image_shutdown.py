@@ -1,0 +1,76 @@
+"""The production image loses nothing it accepted under ``docker stop``, and exits 0.
+
+The same load as tests/api/test_shutdown_under_load.py (keep-alive, pooled and
+per-request clients, ~180 predictions/s; tests/shutdown_load.py), with ``docker stop``
+sending the SIGTERM, three runs. The container uses the host's network on a free
+loopback port, so the clients talk to the service itself and not to docker-proxy (which
+accepts connections on the service's behalf and would blur what the service accepted).
+The drain is shortened to 0.5 s to keep each run to a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from typing import Any
+
+import pytest
+from imagetools import HARDENED, IMAGES, LABEL, docker, require_image
+from shutdown_load import RATE, predict_ids, run_through_shutdown
+
+from bankchurn.schema import EXAMPLE_CUSTOMER
+
+pytestmark = pytest.mark.docker
+
+RUNS = 3
+CUSTOMER = dict(EXAMPLE_CUSTOMER)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _logs(name: str) -> list[dict[str, Any]]:
+    result = docker("logs", name, check=False)
+    lines = (result.stdout + result.stderr).splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+def test_docker_stop_under_load_loses_no_accepted_request(run: int) -> None:
+    image = IMAGES["production"]
+    require_image(image)
+    port, name = free_port(), f"bankchurn-test-{uuid.uuid4().hex[:10]}"
+    docker("run", "--detach", "--name", name, "--label", LABEL, "--network", "host",
+           "-e", "BANKCHURN_DRAIN_SECONDS=0.5", *HARDENED, image,
+           "app.fastapi_app:app", "--host", "127.0.0.1", "--port", str(port),
+           "--no-access-log")  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not any(line.get("message") == "model ready" for line in _logs(name)):
+            assert time.monotonic() < deadline, _logs(name)[-20:]
+            time.sleep(0.1)
+        result = run_through_shutdown(
+            "127.0.0.1",
+            port,
+            CUSTOMER,
+            stop_server=lambda: docker("stop", "--time", "20", name),
+            wait_exit=lambda: int(docker("wait", name).stdout.strip()),
+            logged_ids=lambda: predict_ids(_logs(name)),
+        )
+        print(f"docker run {run}: {result}")
+        messages = [line.get("message") for line in _logs(name)]
+    finally:
+        docker("rm", "--force", name, check=False)
+    assert result.lost_total == 0, result
+    assert result.exit_code == 0, result
+    assert result.answered_unlogged == 0, result
+    assert result.ok >= RATE * 0.75, result
+    assert "SIGTERM: draining" in messages
+    assert "Application shutdown complete." in messages
+    assert result.shutdown_seconds < 10, result
