@@ -21,6 +21,7 @@ from app.schemas import ModelCardResponse
 from app.scoring import describe_risk_bands
 from app.settings import Settings
 from bankchurn.artifacts import CARD_FILE, ModelLoadError
+from bankchurn.drift import DriftReference, DriftReferenceError, reference_from_card
 from bankchurn.predictor import Predictor, Probabilities, load_predictor
 from bankchurn.schema import EXAMPLE_CUSTOMER, FEATURES, Matrix, as_document, encode_records
 
@@ -40,6 +41,8 @@ class LoadedModel:
     threshold: float
     backend: str
     executor: ThreadPoolExecutor
+    # The card's feature bins for drift metrics; None for a card trained before them.
+    drift: DriftReference | None = None
 
     @property
     def version(self) -> str:
@@ -66,8 +69,16 @@ def load_and_warm_up(settings: Settings, executor: ThreadPoolExecutor) -> Loaded
     )
     card = serving_card(predictor.card, settings)
     check_feature_contract(card)
+    drift = drift_reference(predictor.card)
     warm_up(predictor)
-    return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor)
+    return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor, drift)
+
+
+def drift_reference(card: dict[str, Any]) -> DriftReference | None:
+    try:
+        return reference_from_card(card)
+    except DriftReferenceError as error:
+        raise ModelLoadError("card_invalid", str(error)) from None
 
 
 def serving_card(card: dict[str, Any], settings: Settings) -> ModelCardResponse:
