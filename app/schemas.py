@@ -258,7 +258,7 @@ class DriftBins(CardModel):
 
     name: str
     type: Literal["numeric", "category"]
-    edges: list[float] | None = None
+    edges: list[float] = Field(description="Inner edges of a numeric feature; [] for a category.")
     bins: list[str]
     shares: list[float]
 

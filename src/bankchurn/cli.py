@@ -40,8 +40,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_load(dataset: Dataset) -> None:
-    print(f"{dataset.path}: {dataset.rows} valid rows, positive rate {dataset.positive_rate:.2%}")
+def _report_load(dataset: Dataset, *, labelled: bool = True) -> None:
+    rate = f", positive rate {dataset.positive_rate:.2%}" if labelled else ""
+    print(f"{dataset.path}: {dataset.rows} valid rows{rate}")
     if dataset.dropped_rows:
         print(f"dropped {dataset.dropped_rows} invalid row(s):", file=sys.stderr)
         for error in dataset.errors:
@@ -111,12 +112,12 @@ def _drift(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     dataset = load_csv(args.data, drop_invalid=args.drop_invalid, require_target=False)
-    _report_load(dataset)
     scores = psi_by_feature(reference, frame_to_matrix(dataset.features))
     if args.json:
         print(json.dumps({"rows": dataset.rows, "psi": scores}, indent=2))
         return 0
-    print(f"PSI against the training reference, {dataset.rows} rows:")
+    _report_load(dataset, labelled=False)
+    print(f"PSI against the training reference ({reference.rows} rows), per feature:")
     for name, value in scores.items():
         print(f"  {name:<18} {value:.6f}  {verdict(value)}")
     return 0

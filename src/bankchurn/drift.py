@@ -71,11 +71,13 @@ class FeatureBins:
         return np.bincount(index, minlength=len(self.labels)).astype(np.int64)
 
     def document(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"name": self.name, "type": self.kind}
-        if self.kind == "numeric":
-            entry["edges"] = list(self.edges)
-        entry.update(bins=list(self.labels), shares=list(self.shares))
-        return entry
+        return {
+            "name": self.name,
+            "type": self.kind,
+            "edges": list(self.edges),  # [] for a category: its bins are its labels
+            "bins": list(self.labels),
+            "shares": list(self.shares),
+        }
 
 
 @dataclass(frozen=True)
