@@ -65,6 +65,10 @@ INFERENCE_BUCKETS = (
 BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 
 
+# watch_inputs has not run yet (None means "a model without a drift reference").
+_NOTHING_WATCHED = object()
+
+
 class ServiceMetrics:
     """The model metrics of one app, registered in ``registry``."""
 
@@ -133,17 +137,15 @@ class ServiceMetrics:
             registry=registry,
         )
         self._inputs: FeatureBinRecorder | None = None
-        self._watched: object = None
-        self._watching = False
+        self._watched: object = _NOTHING_WATCHED
 
     def watch_inputs(self, reference: DriftReference | None) -> None:
         """Bind the drift bins of a newly loaded model (None: a card without a reference)."""
-        if self._watching and reference is self._watched:
+        if reference is self._watched:
             return
         if self._inputs is not None:
             self._inputs.retire()
-        self._inputs = None
-        self._watched, self._watching = reference, True
+        self._inputs, self._watched = None, reference
         if reference is None:
             model_logger.warning(
                 "the model card has no drift_reference (trained before feature drift "
@@ -156,7 +158,7 @@ class ServiceMetrics:
 
     def record_inputs(self, reference: DriftReference | None, matrix: Matrix) -> None:
         """Count the scored rows into the bins of the model that scored them."""
-        if not (self._watching and reference is self._watched):
+        if reference is not self._watched:  # a model swapped in without watch_inputs
             self.watch_inputs(reference)
         if self._inputs is not None:
             self._inputs.record(matrix)

@@ -162,3 +162,31 @@ def test_bins_of_several_workers_add_up_and_the_reference_is_one_series(
     age = card["drift_reference"]["features"][3]
     assert metrics.value(names.FEATURE_REFERENCE_RATIO, feature="age", bin=age["bins"][0]) == \
         age["shares"][0]  # fmt: skip
+
+
+def test_a_new_model_with_other_bins_replaces_the_reference_series(card, reference):
+    """Hot reload or restart with a retrained model: the reference gauge shows the new bins
+    only; the old bins' counters stay (counters never go back) and their rate falls to 0."""
+    from prometheus_client import CollectorRegistry
+
+    from app.metrics import ServiceMetrics
+    from bankchurn.schema import EXAMPLE_CUSTOMER, encode_records
+
+    other = json.loads(json.dumps(card))
+    age = other["drift_reference"]["features"][3]
+    age["edges"], age["bins"], age["shares"] = [40.0], ["< 40", ">= 40"], [0.5, 0.5]
+    retrained = reference_from_card(other)
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics(registry)
+    matrix = encode_records([EXAMPLE_CUSTOMER])
+
+    metrics.record_inputs(reference, matrix)
+    metrics.record_inputs(retrained, matrix)
+
+    def value(name, **labels):
+        return registry.get_sample_value(name, {"feature": "age", **labels})
+
+    assert value(names.FEATURE_REFERENCE_RATIO, bin=">= 40") == 0.5
+    assert value(names.FEATURE_REFERENCE_RATIO, bin="[42, 45)") is None
+    assert value(names.FEATURE_BIN_TOTAL, bin=">= 40") == 1
+    assert value(names.FEATURE_BIN_TOTAL, bin="[42, 45)") == 1
