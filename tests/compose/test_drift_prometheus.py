@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from composetools import REPO_ROOT, RULES_DIR, require_tool, run
 
 from bankchurn.cli import main
 from bankchurn.data import frame_to_matrix, load_csv
-from bankchurn.drift import DriftReference, psi_by_feature, reference_from_card
+from bankchurn.drift import EPSILON, DriftReference, psi_by_feature, reference_from_card
 from bankchurn.schema import FEATURES
 from bankchurn.synth import write_csv
 
@@ -43,6 +44,19 @@ def reference() -> DriftReference:
     found = reference_from_card(json.loads((MODEL_DIR / "model_card.json").read_text()))
     assert found is not None, "the committed card has no drift_reference: run `make train`"
     return found
+
+
+def test_the_rule_clamps_at_the_epsilon_of_the_offline_definition() -> None:
+    expr = next(
+        rule["expr"]
+        for group in yaml.safe_load(DRIFT_RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if rule.get("record") == "bankchurn:feature_psi:1h"
+    )
+    floors = re.findall(r"clamp_min\([^,]+,\s*([0-9.e-]+)\)", expr)
+    assert len(floors) == 4
+    assert {float(floor) for floor in floors} == {EPSILON}
+    assert f"epsilon = {EPSILON:g}" in DRIFT_RULES.read_text()  # the comment states it
 
 
 def _series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
@@ -60,13 +74,17 @@ def test_the_psi_rule_agrees_with_the_offline_command_on_the_same_rows(
     header = text[0].split(",")
     age = header.index("Age")
     rows = [line.split(",") for line in text[1:]]
+    geography = header.index("Geography")
     for row in rows[:1000]:  # a third of the customers 15 years older: every PSI regime at once
         row[age] = str(min(int(row[age]) + 15, 120))
+    for row in rows:  # and no one from Germany: an empty bin, where epsilon decides the value
+        row[geography] = "France" if row[geography] == "Germany" else row[geography]
     csv.write_text("\n".join([text[0], *(",".join(row) for row in rows)]) + "\n")
 
     assert main(["drift", "--model", str(MODEL_DIR), "--data", str(csv), "--json"]) == 0
     offline: dict[str, float] = json.loads(capsys.readouterr().out)["psi"]
     assert offline["age"] > 0.1  # the example is not all zeros
+    assert offline["geography"] > 0.25
 
     # The CSV's counts as two scrapes 30 minutes apart (0, then the count), as the API exports them.
     counts = reference.counts(frame_to_matrix(load_csv(csv).features))

@@ -106,6 +106,8 @@ def test_psi_of_a_hand_computed_example() -> None:
 def test_psi_clamps_an_empty_bin_at_epsilon() -> None:
     expected = 0.5 * math.log(2) + (EPSILON - 0.5) * math.log(EPSILON / 0.5)
     assert psi(np.array([1000, 0]), [0.5, 0.5]) == pytest.approx(expected, abs=1e-12)
+    # The value the promtool test expects of the rule: both sides use epsilon = 0.0001.
+    assert psi(np.array([1000, 0]), [0.5, 0.5]) == pytest.approx(4.60431846666895, abs=1e-12)
     assert psi(np.array([1000, 0]), [1.0, 0.0]) == 0.0  # a bin empty on both sides adds nothing
     assert math.isnan(psi(np.array([0, 0]), [0.5, 0.5]))
 
