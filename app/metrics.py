@@ -28,6 +28,11 @@ from prometheus_client import (
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
 
+from app.input_drift import FeatureBinRecorder
+from app.log import model_logger
+from bankchurn.drift import DriftReference
+from bankchurn.schema import Matrix
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -42,6 +47,9 @@ INFERENCE_DURATION_SECONDS = "bankchurn_inference_duration_seconds"
 BATCH_SIZE = "bankchurn_batch_size"
 MODEL_INFO = "bankchurn_model_info"
 MODEL_READY = "bankchurn_model_ready"
+# --- inputs (feature drift; bins and labels from the card's drift_reference, <= 12 per feature)
+FEATURE_BIN_TOTAL = "bankchurn_feature_bin_total"
+FEATURE_REFERENCE_RATIO = "bankchurn_feature_reference_ratio"
 
 Outcome = Literal["churn", "no_churn"]
 OUTCOMES: tuple[Outcome, ...] = ("churn", "no_churn")
@@ -55,6 +63,10 @@ INFERENCE_BUCKETS = (
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 )  # fmt: skip
 BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
+
+
+# watch_inputs has not run yet (None means "a model without a drift reference").
+_NOTHING_WATCHED = object()
 
 
 class ServiceMetrics:
@@ -108,6 +120,48 @@ class ServiceMetrics:
             multiprocess_mode="livemin",
             registry=registry,
         )
+
+        self.feature_bins = Counter(
+            FEATURE_BIN_TOTAL,
+            "Scored customers by feature and bin of the model card's drift reference.",
+            ["feature", "bin"],
+            registry=registry,
+        )
+        # livemax: every live worker of one model sets the same shares, and a series per
+        # worker (pid label) would multiply the cardinality for nothing; dead workers drop out.
+        self.feature_reference = Gauge(
+            FEATURE_REFERENCE_RATIO,
+            "Share of the training rows in each feature's bin (the PSI reference).",
+            ["feature", "bin"],
+            multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self._inputs: FeatureBinRecorder | None = None
+        self._watched: object = _NOTHING_WATCHED
+
+    def watch_inputs(self, reference: DriftReference | None) -> None:
+        """Bind the drift bins of a newly loaded model (None: a card without a reference)."""
+        if reference is self._watched:
+            return
+        if self._inputs is not None:
+            self._inputs.retire()
+        self._inputs, self._watched = None, reference
+        if reference is None:
+            model_logger.warning(
+                "the model card has no drift_reference (trained before feature drift "
+                "monitoring): %s and %s are not exported; retrain to get them",
+                FEATURE_BIN_TOTAL,
+                FEATURE_REFERENCE_RATIO,
+            )
+            return
+        self._inputs = FeatureBinRecorder(reference, self.feature_bins, self.feature_reference)
+
+    def record_inputs(self, reference: DriftReference | None, matrix: Matrix) -> None:
+        """Count the scored rows into the bins of the model that scored them."""
+        if reference is not self._watched:  # a model swapped in without watch_inputs
+            self.watch_inputs(reference)
+        if self._inputs is not None:
+            self._inputs.record(matrix)
 
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):

@@ -22,6 +22,7 @@ from app.risk_bands import describe_risk_bands
 from app.schemas import ModelCardResponse
 from app.settings import Settings
 from bankchurn.artifacts import CARD_FILE, ModelLoadError
+from bankchurn.drift import DriftReference, DriftReferenceError, reference_from_card
 from bankchurn.predictor import (
     Predictor,
     Probabilities,
@@ -47,6 +48,8 @@ class LoadedModel:
     threshold: float
     backend: str
     executor: ThreadPoolExecutor
+    # The card's feature bins for drift metrics; None for a card trained before them.
+    drift: DriftReference | None = None
 
     @property
     def version(self) -> str:
@@ -73,8 +76,16 @@ def load_and_warm_up(settings: Settings, executor: ThreadPoolExecutor) -> Loaded
     )
     card = serving_card(predictor.card, settings)
     check_feature_contract(predictor.card)
+    drift = drift_reference(predictor.card)
     warm_up(predictor)
-    return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor)
+    return LoadedModel(predictor, card, card.serving.threshold, settings.backend, executor, drift)
+
+
+def drift_reference(card: dict[str, Any]) -> DriftReference | None:
+    try:
+        return reference_from_card(card)
+    except DriftReferenceError as error:
+        raise ModelLoadError("card_invalid", str(error)) from None
 
 
 def serving_card(card: dict[str, Any], settings: Settings) -> ModelCardResponse:

@@ -119,6 +119,7 @@ class ModelState:
             return
         self.model, self.status, self.reason = model, Status.READY, "ready"
         self.metrics.model_ready.set(1)
+        self.metrics.watch_inputs(model.drift)
         self.metrics.model_info.labels(
             model_name=model.card.model_name, version=model.version, backend=model.backend
         ).set(1)

@@ -259,6 +259,27 @@ class OnnxInfo(CardModel):
     onnxruntime: str
 
 
+class DriftBins(CardModel):
+    """One feature's reference: numeric bins ``[lo, hi)`` between ``edges`` (first and last
+    open-ended), or one bin per category; ``shares`` of the training rows, per bin."""
+
+    name: str
+    type: Literal["numeric", "category"]
+    edges: list[float] = Field(description="Inner edges of a numeric feature; [] for a category.")
+    bins: list[str]
+    shares: list[float]
+
+
+class DriftReferenceInfo(CardModel):
+    """What feature drift (PSI, bankchurn_feature_* metrics) is measured against."""
+
+    method: Literal["psi"]
+    epsilon: float = Field(description="Floor of a share in PSI, so an empty bin stays finite.")
+    source: str
+    rows: int
+    features: list[DriftBins]
+
+
 class ServingInfo(CardModel):
     backend: str
     threshold: float = Field(gt=0.0, lt=1.0, description="Threshold this service applies.")
@@ -285,5 +306,10 @@ class ModelCardResponse(CardModel):
     )
     onnx: OnnxInfo | None = Field(
         None, description="The ONNX export and its parity check (models trained since #6)."
+    )
+    drift_reference: DriftReferenceInfo | None = Field(
+        None,
+        description="Each feature's training distribution, the reference of the drift "
+        "metrics and PSI (models trained since #13; absent before: no drift metrics).",
     )
     serving: ServingInfo

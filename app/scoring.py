@@ -24,8 +24,10 @@ async def score(
 ) -> list[ChurnPrediction]:
     """One prediction per customer, in order; records the model metrics."""
     records = [customer.model_dump(exclude={"id"}) for customer in customers]
-    probabilities, seconds = await model.predict_proba(encode_records(records))
+    matrix = encode_records(records)
+    probabilities, seconds = await model.predict_proba(matrix)
     metrics.inference_duration.observe(seconds)
+    metrics.record_inputs(model.drift, matrix)
     threshold = model.threshold
     predictions = [
         ChurnPrediction(

@@ -42,6 +42,7 @@ def build_card(result: TrainResult, dataset: Dataset, config: TrainConfig) -> di
         },
         "metrics": result.metrics,
         "schema": {"features": schema.as_document(), "target": schema.TARGET_COLUMN},
+        "drift_reference": result.drift_reference.document(),
     }
 
 
@@ -81,6 +82,15 @@ def describe_onnx(card: dict[str, Any]) -> str:
     return f"ONNX: not exported: {onnx.get('reason', 'no reason recorded')}."
 
 
+def describe_drift(card: dict[str, Any]) -> str:
+    """One line on the drift reference: bins per feature, or that there is none."""
+    reference = card.get("drift_reference")
+    if not isinstance(reference, dict):
+        return "Drift reference: none (trained before feature drift monitoring); retrain for it."
+    bins = ", ".join(f"{f['name']} {len(f['bins'])}" for f in reference["features"])
+    return f"Drift reference (PSI bins from {reference['rows']} training rows): {bins}."
+
+
 def render_summary(card: dict[str, Any]) -> str:
     holdout = card["metrics"]["holdout"]
     cv = card["metrics"]["cross_validation"]
@@ -112,6 +122,8 @@ def render_summary(card: dict[str, Any]) -> str:
         f"FN {cm['fn']}, TP {cm['tp']}.",
         "",
         describe_onnx(card),
+        "",
+        describe_drift(card),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(card["versions"].items())) + ".",
         "",

@@ -40,8 +40,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_load(dataset: Dataset) -> None:
-    print(f"{dataset.path}: {dataset.rows} valid rows, positive rate {dataset.positive_rate:.2%}")
+def _report_load(dataset: Dataset, *, labelled: bool = True) -> None:
+    rate = f", positive rate {dataset.positive_rate:.2%}" if labelled else ""
+    print(f"{dataset.path}: {dataset.rows} valid rows{rate}")
     if dataset.dropped_rows:
         print(f"dropped {dataset.dropped_rows} invalid row(s):", file=sys.stderr)
         for error in dataset.errors:
@@ -117,6 +118,31 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from bankchurn.artifacts import read_card
+    from bankchurn.data import frame_to_matrix, load_csv
+    from bankchurn.drift import psi_by_feature, reference_from_card, verdict
+
+    reference = reference_from_card(read_card(args.model))
+    if reference is None:
+        print(
+            f"error: the model card in {args.model} has no drift_reference (trained before "
+            "feature drift monitoring); retrain the model to get one",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    dataset = load_csv(args.data, drop_invalid=args.drop_invalid, require_target=False)
+    scores = psi_by_feature(reference, frame_to_matrix(dataset.features))
+    if args.json:
+        print(json.dumps({"rows": dataset.rows, "psi": scores}, indent=2))
+        return 0
+    _report_load(dataset, labelled=False)
+    print(f"PSI against the training reference ({reference.rows} rows), per feature:")
+    for name, value in scores.items():
+        print(f"  {name:<18} {value:.6f}  {verdict(value)}")
+    return 0
+
+
 def _show(args: argparse.Namespace) -> int:
     from bankchurn.artifacts import check_versions, read_card, read_verified
     from bankchurn.card import render_summary
@@ -180,6 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--drop-invalid", action="store_true")
     evaluate.set_defaults(run=_evaluate)
+
+    drift = commands.add_parser(
+        "drift", help="PSI per feature of a CSV against the model's training reference"
+    )
+    drift.add_argument("--model", type=Path, default=Path("models"))
+    drift.add_argument("--data", type=Path, required=True, help="CSV with the feature columns")
+    drift.add_argument("--drop-invalid", action="store_true")
+    drift.add_argument("--json", action="store_true", help="print {rows, psi: {feature: value}}")
+    drift.set_defaults(run=_drift)
 
     model = commands.add_parser("model", help="inspect or export models").add_subparsers(
         dest="model_command", required=True

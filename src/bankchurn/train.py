@@ -23,6 +23,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset, frame_to_matrix
+from bankchurn.drift import DriftReference, build_reference
 from bankchurn.evaluate import Scores, choose_threshold, classification_metrics, ranking_metrics
 from bankchurn.schema import CATEGORICAL_INDICES, FEATURES, CategoricalFeature, Matrix
 
@@ -73,6 +74,7 @@ class TrainResult:
     metrics: dict[str, Any]
     holdout_matrix: Matrix
     holdout_scores: Scores
+    drift_reference: DriftReference
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -113,4 +115,7 @@ def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
         "holdout": classification_metrics(y_hold, holdout_scores, threshold),
         "cross_validation": cross_validation,
     }
-    return TrainResult(pipeline, threshold, metrics, x_hold, holdout_scores)
+    # Drift is judged against what the model was fitted on: the training part only.
+    return TrainResult(
+        pipeline, threshold, metrics, x_hold, holdout_scores, build_reference(x_train)
+    )

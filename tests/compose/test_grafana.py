@@ -56,7 +56,7 @@ def test_dashboard_covers_what_the_issue_asks_for(dashboard: dict[str, Any]) -> 
     for topic in (
         "request rate", "error ratio", "latency p50 / p95 / p99", "predictions by outcome",
         "score distribution", "inference time", "batch sizes", "model version", "model ready",
-        "cpu", "memory",
+        "cpu", "memory", "psi per feature", "observed vs reference shares of the worst feature",
     ):  # fmt: skip
         assert topic in titles, topic
     [heatmap] = [panel for panel in panels(dashboard) if panel["type"] == "heatmap"]
@@ -69,3 +69,15 @@ def test_dashboard_provider_reads_the_folder_compose_mounts(compose: dict[str, A
     mounts = compose["services"]["grafana"]["volumes"]
     assert f"./infra/grafana/dashboards:{provider['options']['path']}:ro" in mounts
     assert "./infra/grafana/provisioning:/etc/grafana/provisioning:ro" in mounts
+
+
+def test_drift_panels_read_the_psi_rules(dashboard: dict[str, Any]) -> None:
+    by_title = {panel["title"]: panel for panel in panels(dashboard)}
+    [psi] = [panel for title, panel in by_title.items() if title.startswith("PSI per feature")]
+    assert psi["targets"][0]["expr"] == "bankchurn:feature_psi:1h"
+    [shares] = [panel for title, panel in by_title.items() if "worst feature" in title]
+    exprs = [target["expr"] for target in shares["targets"]]
+    assert exprs == [
+        "bankchurn:feature_bin_share:rate1h and on (feature) topk(1, bankchurn:feature_psi:1h)",
+        "bankchurn:feature_reference_share:max and on (feature) topk(1, bankchurn:feature_psi:1h)",
+    ]

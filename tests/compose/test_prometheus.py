@@ -70,6 +70,8 @@ def test_the_alerts_the_issue_asks_for_exist(rules: list[dict[str, Any]]) -> Non
         "BankchurnModelNotReady",
         "BankchurnScoreDrift",
         "BankchurnNoTraffic",
+        "FeatureDrift",
+        "FeatureDriftModerate",
     }
 
 
