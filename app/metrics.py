@@ -42,6 +42,11 @@ INFERENCE_DURATION_SECONDS = "bankchurn_inference_duration_seconds"
 BATCH_SIZE = "bankchurn_batch_size"
 MODEL_INFO = "bankchurn_model_info"
 MODEL_READY = "bankchurn_model_ready"
+# --- model reloads (app/model_reload.py): each check that found a different model folder
+MODEL_RELOADS_TOTAL = "bankchurn_model_reloads_total"
+MODEL_LAST_LOAD_TIMESTAMP_SECONDS = "bankchurn_model_last_load_timestamp_seconds"
+ReloadResult = Literal["loaded", "refused"]
+RELOAD_RESULTS: tuple[ReloadResult, ...] = ("loaded", "refused")
 
 Outcome = Literal["churn", "no_churn"]
 OUTCOMES: tuple[Outcome, ...] = ("churn", "no_churn")
@@ -108,6 +113,32 @@ class ServiceMetrics:
             multiprocess_mode="livemin",
             registry=registry,
         )
+
+        # Counted per worker and added up across workers (each worker reloads on its own), so
+        # with N workers one promotion reads loaded=N. The start-up load is not a reload.
+        self.model_reloads = Counter(
+            MODEL_RELOADS_TOTAL,
+            "Candidate models checked after start-up, by result: loaded (now served) or "
+            "refused (the served model kept; the log says why).",
+            ["result"],
+            registry=registry,
+        )
+        self._reloaded = {
+            result: self.model_reloads.labels(result=result) for result in RELOAD_RESULTS
+        }
+        # livemin: the load time of the stalest model any live worker serves, so the merged
+        # value moves only once every worker has swapped ("all workers serve a model loaded
+        # at or after this"); max would hide a worker still on the old model, and
+        # mostrecent would report whichever worker wrote last. Dead workers drop out.
+        self.model_last_load = Gauge(
+            MODEL_LAST_LOAD_TIMESTAMP_SECONDS,
+            "Unix time at which the served model was loaded, verified and warmed up.",
+            multiprocess_mode="livemin",
+            registry=registry,
+        )
+
+    def record_reload(self, result: ReloadResult) -> None:
+        self._reloaded[result].inc()
 
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):
