@@ -63,6 +63,7 @@ def test_the_alerts_the_issue_asks_for_exist(rules: list[dict[str, Any]]) -> Non
         "BankchurnModelNotReady",
         "BankchurnScoreDrift",
         "BankchurnNoTraffic",
+        "BankchurnModelReloadRefused",
     }
 
 
