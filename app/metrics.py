@@ -140,6 +140,14 @@ class ServiceMetrics:
     def record_reload(self, result: ReloadResult) -> None:
         self._reloaded[result].inc()
 
+    def forget_model(self, model_name: str, version: str, backend: str) -> None:
+        """Drop a replaced model's info series; in multiprocess mode a worker's file keeps
+        every series it ever wrote (prometheus_client cannot remove one), so it reads 0."""
+        if is_multiprocess():
+            self.model_info.labels(model_name=model_name, version=version, backend=backend).set(0)
+        else:
+            self.model_info.remove(model_name, version, backend)
+
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):
             self._predicted["churn" if churn else "no_churn"].inc()

@@ -180,14 +180,7 @@ class ModelState:
         self._executor = model.executor
         self.metrics.model_ready.set(1)
         if previous is not None:
-            old = self.metrics.model_info.labels(
-                model_name=previous.card.model_name,
-                version=previous.version,
-                backend=previous.backend,
-            )
-            # 0 first: in multiprocess mode the worker's file keeps a removed series' value.
-            old.set(0)
-            self.metrics.model_info.clear()
+            self.metrics.forget_model(previous.card.model_name, previous.version, previous.backend)
         self.metrics.model_info.labels(
             model_name=model.card.model_name, version=model.version, backend=model.backend
         ).set(1)

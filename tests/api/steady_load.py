@@ -30,6 +30,7 @@ class Outcome:
     status: int | None  # None: no HTTP response (connection error, timeout)
     versions: frozenset[str]  # model_version of the response and of each of its predictions
     error: str = ""
+    reused: bool = False  # sent on a keep-alive connection that had answered before
 
 
 @dataclass
@@ -64,13 +65,14 @@ async def run_load(
     """Offer ``rate`` requests/s for ``seconds``; run ``during(start)`` alongside."""
     single = _request(host, "/predict", customer)
     batch = _request(host, "/predict/batch", {"customers": [customer] * batch_size})
-    total = int(rate * seconds)
+    total = int(rate * seconds) + 1  # the last one is due at ``seconds``, not before
     report = LoadReport()
     next_index = iter(range(total))
     start = time.monotonic()
 
     async def worker() -> None:
         connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        answered = 0  # responses on the current connection
         for index in next_index:
             wait = start + index / rate - time.monotonic()
             if wait > 0:
@@ -78,7 +80,7 @@ async def run_load(
             started = time.monotonic() - start
             try:
                 if connection is None:
-                    connection = await asyncio.open_connection(host, port)
+                    connection, answered = await asyncio.open_connection(host, port), 0
                 reader, writer = connection
                 writer.write(batch if index % batch_every == batch_every - 1 else single)
                 status, body, closing = await asyncio.wait_for(_response(reader), 10)
@@ -93,10 +95,12 @@ async def run_load(
                     connection[1].close()
                 connection = None
                 ended = time.monotonic() - start
+                message = f"{type(error).__name__}: {error}"
                 report.outcomes.append(
-                    Outcome(started, ended, None, frozenset(), f"{type(error).__name__}: {error}")
+                    Outcome(started, ended, None, frozenset(), message, reused=answered > 0)
                 )
                 continue
+            answered += 1
             ended = time.monotonic() - start
             if closing:  # the server said so: answer kept, connection dropped
                 writer.close()
