@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -251,3 +252,59 @@ def test_the_card_of_each_version_is_what_model_serves(make_client, shelf):
     on_disk = json.loads((shelf.versions / "v2" / CARD_FILE).read_text())
     assert served["model_version"] == on_disk["model_version"] == "v2"
     assert served["artifacts"] == on_disk["artifacts"]
+
+
+def test_the_replaced_models_inference_thread_ends(make_client, shelf):
+    client = make_client(model_dir=shelf.link, model_poll_seconds=POLL)
+    state = client.app.state.model_state
+    old_thread = state.model.executor.submit(threading.get_ident).result()
+    shelf.add("v2")
+    shelf.publish("v2")
+    eventually(lambda: served_version(client) == "v2", "v2 served")
+
+    new_thread = state.model.executor.submit(threading.get_ident).result()
+    assert new_thread != old_thread  # the candidate was loaded on, and predicts on, its own
+    eventually(
+        lambda: old_thread not in {thread.ident for thread in threading.enumerate()},
+        "the old model's thread to end",
+    )
+
+
+def test_a_reloaded_model_predicts_with_the_configured_openmp_threads(run_python, shelf, customer):
+    """The candidate's own thread set OpenMP's per-thread limit as it loaded, so the
+    new model predicts with it too (checked in a fresh process, as a server runs)."""
+    code = f"""
+        import json, os, time
+        from fastapi.testclient import TestClient
+        from threadpoolctl import threadpool_info
+        from app.fastapi_app import app
+
+        def openmp_threads():
+            libraries = threadpool_info()
+            return sorted({{x["num_threads"] for x in libraries if x["user_api"] == "openmp"}})
+
+        def version(client):
+            ready = client.get("/ready")
+            return ready.json()["model_version"] if ready.status_code == 200 else None
+
+        with TestClient(app) as client:
+            while version(client) != "v1":
+                time.sleep(0.05)
+            os.replace({str(shelf.link.with_name("next"))!r}, {str(shelf.link)!r})
+            while version(client) != "v2":
+                time.sleep(0.05)
+            status = client.post("/predict", json={customer!r}).status_code
+            threads = app.state.model_state.model.executor.submit(openmp_threads).result()
+        print(json.dumps({{"status": status, "threads": threads}}))
+    """
+    shelf.add("v2")
+    shelf.link.with_name("next").symlink_to("versions/v2")
+    result = run_python(
+        code,
+        BANKCHURN_MODEL_DIR=str(shelf.link),
+        BANKCHURN_MODEL_POLL_SECONDS="0.05",
+        BANKCHURN_INFERENCE_THREADS="1",
+        OMP_NUM_THREADS="2",
+    )
+
+    assert result == {"status": 200, "threads": [1]}
