@@ -295,6 +295,21 @@ def test_a_champion_moved_by_hand_is_published_and_served(stack: Stack) -> None:
     assert api_started_at(stack) == started_at
 
 
+def test_sighup_asks_the_running_api_for_a_model_check(stack: Stack) -> None:
+    """`docker compose kill -s HUP api` reaches uvicorn as PID 1 (one worker, no supervisor):
+    the app handles it (a check now), and the container keeps running."""
+    started_at = api_started_at(stack)
+    assert stack.compose("kill", "-s", "HUP", "api").returncode == 0
+
+    def checked() -> bool | None:
+        logs = stack.compose("logs", "--no-color", "api").stdout
+        return '"message": "model check requested"' in logs or None
+
+    assert eventually(checked, "the api to log the requested check", timeout=30)
+    assert stack.get("api", "/ready").status_code == 200
+    assert api_started_at(stack) == started_at
+
+
 LOAD_RATE = 10.0  # requests/s: a small steady load, bounded by the test's own duration
 LOAD_MAX_SECONDS = 400.0
 
