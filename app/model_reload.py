@@ -41,7 +41,10 @@ class FolderIdentity:
 
 def folder_identity(model_dir: Path) -> FolderIdentity:
     """Resolve ``model_dir`` and fingerprint what is there now; never raises for I/O."""
-    path = model_dir.resolve()
+    try:
+        path = model_dir.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the load then says what is wrong
+        return FolderIdentity(model_dir, None, ())
     try:
         card_bytes = (path / CARD_FILE).read_bytes()
     except OSError:

@@ -308,3 +308,18 @@ def test_a_reloaded_model_predicts_with_the_configured_openmp_threads(run_python
     )
 
     assert result == {"status": 200, "threads": [1]}
+
+
+def test_a_symlink_loop_is_refused_and_the_folder_still_followed(make_client, shelf, scrape):
+    client = make_client(model_dir=shelf.link, model_poll_seconds=POLL)
+    loop = shelf.link.with_name("loop")
+    loop.symlink_to("loop")
+    temporary = shelf.link.with_name(".champion.loop")
+    temporary.symlink_to("loop")
+    temporary.replace(shelf.link)
+    eventually(lambda: reloads(scrape, client)["refused"] == 1, "the loop refused")
+    assert served_version(client) == "v1"
+
+    shelf.add("v2")
+    shelf.publish("v2")
+    eventually(lambda: served_version(client) == "v2", "v2 served after the loop")
