@@ -45,8 +45,12 @@ class LoadReport:
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status != 200 or len(o.versions) != 1]
 
-    def latency_ms(self, quantile: float) -> float:
-        latencies = sorted((o.ended - o.started) * 1000 for o in self.outcomes)
+    def latency_ms(self, quantile: float, between: tuple[float, float] | None = None) -> float:
+        """Client-side latency quantile, of the requests started ``between`` (a, b) if given."""
+        low, high = between or (0.0, float("inf"))
+        latencies = sorted(
+            (o.ended - o.started) * 1000 for o in self.outcomes if low <= o.started < high
+        )
         return statistics.quantiles(latencies, n=1000)[round(quantile * 1000) - 1]
 
 

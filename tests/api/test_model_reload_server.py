@@ -82,6 +82,12 @@ def _assert_served_through_the_swaps(report: LoadReport, workers: int) -> None:
         f"= {report.rate:.0f}/s, p50 {report.latency_ms(0.5):.1f} ms, "
         f"p99 {report.latency_ms(0.99):.1f} ms"
     )
+    for version, at in SCHEDULE:  # the 2 s after each publish: the check, load and swap
+        window = (at, at + 2.0)
+        print(
+            f"  {version} published at {at:g} s: p50 {report.latency_ms(0.5, window):.1f} ms, "
+            f"p99 {report.latency_ms(0.99, window):.1f} ms in the next 2 s"
+        )
     assert report.failures() == []  # every request 200, one model per request
     assert report.seconds >= SECONDS
     assert report.rate >= 200
