@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -154,14 +155,33 @@ def test_two_workers_swap_models_under_load_without_a_failed_request(
         PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir),
     )
     assert server.wait_for("/ready", 200).json()["model_version"] == "v1"
+    scrapes: list = []  # conftest.Metrics, one per scrape
+    stop = threading.Event()
 
-    report = _load_through_the_schedule(server, shelf, customer)
+    def scrape_during_the_load() -> None:  # what Prometheus would see every 0.5 s
+        while not stop.wait(0.5):
+            scrapes.append(scrape(server.http))
+
+    scraper = threading.Thread(target=scrape_during_the_load)
+    scraper.start()
+    wall_start = time.time()
+    try:
+        report = _load_through_the_schedule(server, shelf, customer)
+    finally:
+        stop.set()
+        scraper.join()
 
     _assert_served_through_the_swaps(report, workers=2)
     _assert_reloads_counted(server, scrape, workers=2)
+    # During the transition: every worker stays ready, the merged counters only grow.
+    assert len(scrapes) >= 30
+    assert {metrics.value(names.MODEL_READY) for metrics in scrapes} == {1}
+    loaded = [metrics.value(names.MODEL_RELOADS_TOTAL, result="loaded") for metrics in scrapes]
+    assert loaded == sorted(loaded)
+    assert loaded[0] == 0
     # livemin: every worker loaded its model (v4) after v4 was published.
     last_load = scrape(server.http).value(names.MODEL_LAST_LOAD_TIMESTAMP_SECONDS)
-    assert time.time() - SECONDS + SCHEDULE[-1][1] - 1 < last_load < time.time()
+    assert wall_start + SCHEDULE[-1][1] < last_load < time.time()
 
 
 def test_sighup_loads_a_new_model_without_the_poll(serve, shelf, customer, scrape):
