@@ -50,6 +50,11 @@ MODEL_READY = "bankchurn_model_ready"
 # --- inputs (feature drift; bins and labels from the card's drift_reference, <= 12 per feature)
 FEATURE_BIN_TOTAL = "bankchurn_feature_bin_total"
 FEATURE_REFERENCE_RATIO = "bankchurn_feature_reference_ratio"
+# --- model reloads (app/model_reload.py): each check that found a different model folder
+MODEL_RELOADS_TOTAL = "bankchurn_model_reloads_total"
+MODEL_LAST_LOAD_TIMESTAMP_SECONDS = "bankchurn_model_last_load_timestamp_seconds"
+ReloadResult = Literal["loaded", "refused"]
+RELOAD_RESULTS: tuple[ReloadResult, ...] = ("loaded", "refused")
 
 Outcome = Literal["churn", "no_churn"]
 OUTCOMES: tuple[Outcome, ...] = ("churn", "no_churn")
@@ -139,6 +144,29 @@ class ServiceMetrics:
         self._inputs: FeatureBinRecorder | None = None
         self._watched: object = _NOTHING_WATCHED
 
+        # Counted per worker and added up across workers (each worker reloads on its own), so
+        # with N workers one promotion reads loaded=N. The start-up load is not a reload.
+        self.model_reloads = Counter(
+            MODEL_RELOADS_TOTAL,
+            "Candidate models checked after start-up, by result: loaded (now served) or "
+            "refused (the served model kept; the log says why).",
+            ["result"],
+            registry=registry,
+        )
+        self._reloaded = {
+            result: self.model_reloads.labels(result=result) for result in RELOAD_RESULTS
+        }
+        # livemin: the load time of the stalest model any live worker serves, so the merged
+        # value moves only once every worker has swapped ("all workers serve a model loaded
+        # at or after this"); max would hide a worker still on the old model, and
+        # mostrecent would report whichever worker wrote last. Dead workers drop out.
+        self.model_last_load = Gauge(
+            MODEL_LAST_LOAD_TIMESTAMP_SECONDS,
+            "Unix time at which the served model was loaded, verified and warmed up.",
+            multiprocess_mode="livemin",
+            registry=registry,
+        )
+
     def watch_inputs(self, reference: DriftReference | None) -> None:
         """Bind the drift bins of a newly loaded model (None: a card without a reference)."""
         if reference is self._watched:
@@ -162,6 +190,17 @@ class ServiceMetrics:
             self.watch_inputs(reference)
         if self._inputs is not None:
             self._inputs.record(matrix)
+
+    def record_reload(self, result: ReloadResult) -> None:
+        self._reloaded[result].inc()
+
+    def forget_model(self, model_name: str, version: str, backend: str) -> None:
+        """Drop a replaced model's info series; in multiprocess mode a worker's file keeps
+        every series it ever wrote (prometheus_client cannot remove one), so it reads 0."""
+        if is_multiprocess():
+            self.model_info.labels(model_name=model_name, version=version, backend=backend).set(0)
+        else:
+            self.model_info.remove(model_name, version, backend)
 
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):

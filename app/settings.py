@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         lt=1.0,
         description="Churn decision threshold overriding the model card's; unset = card's.",
     )
+    model_poll_seconds: float = Field(
+        0.0,
+        ge=0.0,
+        le=3_600.0,
+        description="Seconds between checks of the model folder for a new model (each worker "
+        "checks on its own; a verified candidate replaces the served model without a "
+        "restart); 0 (the default) = never, SIGHUP still asks for a check.",
+    )
     log_level: LogLevel = Field("INFO", description="Level of the service's own loggers.")
     log_format: Literal["json", "text"] = Field("json", description="JSON lines or plain text.")
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(

@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 
 import fastapi_offline
 import pytest
-from conftest import Server
 from fastapi.openapi.docs import get_redoc_html
+
+from tests.api.conftest import Server
 
 HOST = "bankchurn.test"
 CONTROL_HOST = "control.test"

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AppFactory, Server
 from fastapi.testclient import TestClient
+
+from tests.api.conftest import AppFactory, Server
 
 JSON = {"content-type": "application/json"}
 

@@ -6,10 +6,10 @@ import importlib.util
 from pathlib import Path
 
 import yaml
-from conftest import REPO_ROOT
 
 from app.http_protocol import IDLE_GRACE_SECONDS
 from app.settings import Settings
+from tests.api.conftest import REPO_ROOT
 
 
 def _serve_defaults() -> dict[str, str]:

@@ -31,7 +31,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REPO_ROOT, free_port
+
+from tests.api.conftest import REPO_ROOT, free_port
 
 SLOW = 100  # of each kind
 CAP = 150

@@ -106,6 +106,8 @@ def test_api_runs_hardened_with_limits(compose: dict[str, Any]) -> None:
     assert "models:/models:ro" in api["volumes"]
     model_dir = api["environment"]["BANKCHURN_MODEL_DIR"]
     assert model_dir == "${BANKCHURN_API_MODEL_DIR:-/models/champion}"
+    # A new champion is served within 5 s, without a restart (app/model_reload.py).
+    assert api["environment"]["BANKCHURN_MODEL_POLL_SECONDS"] == "5"
     # One worker per container: multiprocess mode drops the process_* metrics the dashboard shows.
     assert api["environment"]["WEB_CONCURRENCY"] == "1"
 

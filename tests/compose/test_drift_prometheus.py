@@ -25,13 +25,13 @@ import httpx
 import numpy as np
 import pytest
 import yaml
-from composetools import REPO_ROOT, RULES_DIR, require_tool, run
 
 from bankchurn.cli import main
 from bankchurn.data import frame_to_matrix, load_csv
 from bankchurn.drift import EPSILON, DriftReference, psi_by_feature, reference_from_card
 from bankchurn.schema import FEATURES
 from bankchurn.synth import write_csv
+from tests.compose.composetools import REPO_ROOT, RULES_DIR, require_tool, run
 
 DRIFT_RULES = RULES_DIR / "bankchurn-drift.yaml"
 MODEL_DIR = REPO_ROOT / "models"

@@ -72,6 +72,7 @@ def test_the_alerts_the_issue_asks_for_exist(rules: list[dict[str, Any]]) -> Non
         "BankchurnNoTraffic",
         "FeatureDrift",
         "FeatureDriftModerate",
+        "BankchurnModelReloadRefused",
     }
 
 

@@ -17,10 +17,11 @@ import uuid
 from typing import Any
 
 import pytest
-from imagetools import HARDENED, IMAGES, LABEL, docker, require_image
-from shutdown_load import RATE, predict_ids, run_through_shutdown
 
 from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.images.imagetools import IMAGES, LABEL, docker, require_image
+from tests.shutdown_load import RATE, predict_ids, run_through_shutdown
+from tooling.docker import HARDENED
 
 pytestmark = pytest.mark.docker
 

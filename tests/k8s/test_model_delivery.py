@@ -28,6 +28,7 @@ from tests.k8s.k8stools import (
     security,
     the,
 )
+from tooling.paths import REPO_ROOT
 
 INIT_CONTAINER = "fetch-model"
 BAKED = ("base", "overlays/production")
@@ -119,3 +120,42 @@ def test_egress_allows_exactly_dns_and_the_tracking_uri(mlflow_overlay: list[Man
         "ports": [{"port": uri.port, "protocol": "TCP"}],
     }
     assert policy["egress"] == [dns, mlflow]
+
+
+SIDECAR = "follow-champion"
+FOLLOW_SCRIPT = REPO_ROOT / "infra" / "train" / "follow.py"
+
+
+def test_a_sidecar_publishes_each_new_champion_where_the_api_follows_it(
+    mlflow_overlay: list[Manifest],
+) -> None:
+    """A new champion reaches running pods without a rollout: the native sidecar re-runs
+    the export into the shared volume, and the API polls the champion link."""
+    spec = pod_spec(mlflow_overlay)
+    order = [member["name"] for member in spec["initContainers"]]
+    assert order == [INIT_CONTAINER, SIDECAR], "the first champion first, then the follower"
+    fetch, sidecar = (container(mlflow_overlay, name) for name in (INIT_CONTAINER, SIDECAR))
+    api = container(mlflow_overlay)
+    assert sidecar["restartPolicy"] == "Always"  # a native sidecar: runs beside the API
+    assert sidecar["image"] == fetch["image"]
+    copies = dict(line.split()[-2:] for line in dockerfile_instructions(TRAIN_DOCKERFILE, "COPY")
+                  if len(line.split()) == 2)  # fmt: skip
+    assert sidecar["command"] == ["python", copies["infra/train/follow.py"]]
+    assert env(sidecar)["MLFLOW_TRACKING_URI"] == env(fetch)["MLFLOW_TRACKING_URI"]
+    assert env(sidecar)["EXPORT_DIR"] == env(fetch)["EXPORT_DIR"]
+    assert 1 <= float(env(sidecar)["FOLLOW_SECONDS"]) <= 3600
+    written = mount(sidecar, mount(fetch, "models")["name"])
+    assert written["mountPath"] == env(sidecar)["EXPORT_DIR"]
+    assert not written.get("readOnly")
+    assert (
+        security(mlflow_overlay, sidecar)["runAsUser"]
+        == security(mlflow_overlay, fetch)["runAsUser"]
+    )
+    assert float(env(api)["BANKCHURN_MODEL_POLL_SECONDS"]) > 0
+    assert FOLLOW_SCRIPT.is_file()
+
+
+@pytest.mark.parametrize("name", BAKED)
+def test_the_baked_model_is_not_followed(rendered: dict[str, list[Manifest]], name: str) -> None:
+    """Nothing changes an image's model: polling it would only cost stat calls."""
+    assert "BANKCHURN_MODEL_POLL_SECONDS" not in env(container(rendered[name]))
