@@ -42,6 +42,7 @@ def build_card(result: TrainResult, dataset: Dataset, config: TrainConfig) -> di
         },
         "metrics": result.metrics,
         "schema": {"features": schema.as_document(), "target": schema.TARGET_COLUMN},
+        "explanation": result.explanation,
     }
 
 
@@ -81,6 +82,18 @@ def describe_onnx(card: dict[str, Any]) -> str:
     return f"ONNX: not exported: {onnx.get('reason', 'no reason recorded')}."
 
 
+def describe_explanation(card: dict[str, Any]) -> str:
+    """One line on the reason codes: the method and the reference customer, or none."""
+    explanation = card.get("explanation")
+    if not isinstance(explanation, dict):
+        return "Reason codes: none (trained before reference customers were recorded)."
+    reference = ", ".join(f"{k} {v}" for k, v in explanation["reference"].items())
+    return (
+        f"Reason codes: {explanation['method']} against the reference customer {reference} "
+        f"(chosen as {explanation['reference_rule']})."
+    )
+
+
 def render_summary(card: dict[str, Any]) -> str:
     holdout = card["metrics"]["holdout"]
     cv = card["metrics"]["cross_validation"]
@@ -112,6 +125,8 @@ def render_summary(card: dict[str, Any]) -> str:
         f"FN {cm['fn']}, TP {cm['tp']}.",
         "",
         describe_onnx(card),
+        "",
+        describe_explanation(card),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(card["versions"].items())) + ".",
         "",

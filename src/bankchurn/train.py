@@ -24,6 +24,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset, frame_to_matrix
 from bankchurn.evaluate import Scores, choose_threshold, classification_metrics, ranking_metrics
+from bankchurn.explain import explanation_section
 from bankchurn.schema import CATEGORICAL_INDICES, FEATURES, CategoricalFeature, Matrix
 
 _ESTIMATORS: dict[str, Any] = {
@@ -73,6 +74,8 @@ class TrainResult:
     metrics: dict[str, Any]
     holdout_matrix: Matrix
     holdout_scores: Scores
+    # The model card's reason-code method and reference customer (bankchurn.explain).
+    explanation: dict[str, Any]
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -113,4 +116,5 @@ def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
         "holdout": classification_metrics(y_hold, holdout_scores, threshold),
         "cross_validation": cross_validation,
     }
-    return TrainResult(pipeline, threshold, metrics, x_hold, holdout_scores)
+    explanation = explanation_section(x_train)
+    return TrainResult(pipeline, threshold, metrics, x_hold, holdout_scores, explanation)
