@@ -87,7 +87,8 @@ def describe_explanation(card: dict[str, Any]) -> str:
     explanation = card.get("explanation")
     if not isinstance(explanation, dict):
         return "Reason codes: none (trained before reference customers were recorded)."
-    reference = ", ".join(f"{k} {v}" for k, v in explanation["reference"].items())
+    values = explanation["reference"]  # schema order: the card file sorts its keys
+    reference = ", ".join(f"{f.name} {values[f.name]}" for f in schema.FEATURES if f.name in values)
     return (
         f"Reason codes: {explanation['method']} against the reference customer {reference} "
         f"(chosen as {explanation['reference_rule']})."

@@ -269,3 +269,20 @@ def test_the_committed_card_records_the_method_and_its_training_reference(
     assert card["explanation"]["reference"] == reference_customer(x_train)
     for feature in FEATURES:
         assert feature.check(card["explanation"]["reference"][feature.name]) is None
+
+
+def test_the_card_summary_names_the_reference_or_says_there_is_none(
+    sklearn_model: Predictor,
+) -> None:
+    from bankchurn.card import describe_explanation
+
+    card = sklearn_model.card
+    old = {k: v for k, v in card.items() if k != "explanation"}
+
+    assert describe_explanation(card).startswith(
+        "Reason codes: baseline_shapley against the reference customer credit_score "
+    )
+    assert "age 37" in describe_explanation(card)
+    assert describe_explanation(old) == (
+        "Reason codes: none (trained before reference customers were recorded)."
+    )
