@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app import metrics as names
+from app.settings import SettingsError, get_settings
 from bankchurn.explain import baseline_shapley, reference_row
 from bankchurn.predictor import load_predictor
 from bankchurn.schema import FEATURE_NAMES, encode_records
@@ -260,3 +261,23 @@ def test_openapi_documents_explain_k_and_the_409(client) -> None:
         assert params["explain"]["schema"]["default"] is False
         assert {"409", "413", "422"} <= set(operation["responses"])
         assert "MAX_EXPLAIN_BATCH" in operation["responses"]["413"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [("0", "greater than or equal to 1"), ("1001", "less than or equal to 1000")],
+)
+def test_an_unsafe_explain_limit_is_refused_at_start_up(monkeypatch, value, complaint) -> None:
+    monkeypatch.setenv("BANKCHURN_MAX_EXPLAIN_BATCH", value)
+
+    with pytest.raises(SettingsError) as refused:
+        get_settings()
+
+    assert f"BANKCHURN_MAX_EXPLAIN_BATCH={value!r}" in str(refused.value)
+    assert complaint in str(refused.value)
+
+
+def test_the_explain_limit_is_read_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("BANKCHURN_MAX_EXPLAIN_BATCH", "250")
+
+    assert get_settings().max_explain_batch == 250
