@@ -1,6 +1,7 @@
 """The compose stack end to end, offline: mlflow, train, api and prometheus from docker-compose.yml.
 
-What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it), under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
+What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it),
+under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
 the end (`down -v`) even when a test fails. Images come from variables, as on an air-gapped
 site: the API image from BANKCHURN_API_IMAGE (default bankchurn:production, built by
 scripts/images/build.sh), the others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or,
@@ -183,7 +184,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_train_job_registers_a_champion_and_exits_zero(stack: Stack) -> None:
-    container = stack.compose("ps", "--all", "-q", "train")  # v2 lists exited containers only with --all.stdout.strip()
+    # v2 lists exited containers only with --all.
+    container = stack.compose("ps", "--all", "-q", "train").stdout.strip()
     state = subprocess.run(
         [DOCKER, "inspect", "--format", "{{json .State}}", container],
         capture_output=True, text=True, check=True,
