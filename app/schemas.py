@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.reason_schema import Reason
 from bankchurn.schema import EXAMPLE_CUSTOMER, FEATURES, CategoricalFeature, Feature
 
 RiskBand = Literal["low", "medium", "high"]
@@ -132,6 +133,19 @@ class ChurnPrediction(BaseModel):
     )
     threshold: float = Field(gt=0.0, lt=1.0, description="Decision threshold in use.")
     model_version: str = Field(description="Version of the model that produced the score.")
+    # Present only with ?explain=true (the routes leave unset fields out of the answer).
+    reasons: list[Reason] | None = Field(
+        None,
+        description="With explain=true only: the k features that move this customer's "
+        "probability most, largest |contribution| first (docs/explanations.md).",
+    )
+    reference_churn_probability: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="With explain=true only: the churn probability of the reference "
+        "customer, which the contributions start from.",
+    )
 
 
 class BatchResponse(BaseModel):
@@ -163,7 +177,8 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     code: str = Field(
         description="Stable machine-readable code, e.g. validation_error, payload_too_large, "
-        "batch_too_large, model_not_ready, not_found, internal_error.",
+        "batch_too_large, model_not_ready, not_found, internal_error, "
+        "explanation_unavailable.",
         examples=["validation_error"],
     )
     message: str = Field(description="What went wrong and what to do, for humans.")
@@ -280,6 +295,19 @@ class DriftReferenceInfo(CardModel):
     features: list[DriftBins]
 
 
+class ReferenceCustomer(CustomerFeatures):
+    """The reference customer of the reason codes, checked against the feature schema."""
+
+
+class ExplanationInfo(CardModel):
+    """How reasons are computed: the method, its definition and the reference customer."""
+
+    method: Literal["baseline_shapley"]
+    definition: str
+    reference_rule: str = Field(description="How the reference was chosen at training.")
+    reference: ReferenceCustomer
+
+
 class ServingInfo(CardModel):
     backend: str
     threshold: float = Field(gt=0.0, lt=1.0, description="Threshold this service applies.")
@@ -311,5 +339,10 @@ class ModelCardResponse(CardModel):
         None,
         description="Each feature's training distribution, the reference of the drift "
         "metrics and PSI (models trained since #13; absent before: no drift metrics).",
+    )
+    explanation: ExplanationInfo | None = Field(
+        None,
+        description="Reason codes: method and reference customer (null: trained before "
+        "#14; ?explain=true is then refused with 409 until the model is retrained).",
     )
     serving: ServingInfo

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     max_batch: int = Field(
         1_000, ge=1, le=100_000, description="Most customers accepted by /predict/batch."
     )
+    # 1,024 model rows per explained customer: the cap bounds one request's model time.
+    max_explain_batch: int = Field(
+        100,
+        ge=1,
+        le=1_000,
+        description="Most customers explained in one request (?explain=true); 413 above.",
+    )
     max_body_bytes: int = Field(
         1_048_576,
         ge=1_024,

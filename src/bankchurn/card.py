@@ -43,6 +43,7 @@ def build_card(result: TrainResult, dataset: Dataset, config: TrainConfig) -> di
         "metrics": result.metrics,
         "schema": {"features": schema.as_document(), "target": schema.TARGET_COLUMN},
         "drift_reference": result.drift_reference.document(),
+        "explanation": result.explanation,
     }
 
 
@@ -91,6 +92,19 @@ def describe_drift(card: dict[str, Any]) -> str:
     return f"Drift reference (PSI bins from {reference['rows']} training rows): {bins}."
 
 
+def describe_explanation(card: dict[str, Any]) -> str:
+    """One line on the reason codes: the method and the reference customer, or none."""
+    explanation = card.get("explanation")
+    if not isinstance(explanation, dict):
+        return "Reason codes: none (trained before reference customers were recorded)."
+    values = explanation["reference"]  # schema order: the card file sorts its keys
+    reference = ", ".join(f"{f.name} {values[f.name]}" for f in schema.FEATURES if f.name in values)
+    return (
+        f"Reason codes: {explanation['method']} against the reference customer {reference} "
+        f"(chosen as {explanation['reference_rule']})."
+    )
+
+
 def render_summary(card: dict[str, Any]) -> str:
     holdout = card["metrics"]["holdout"]
     cv = card["metrics"]["cross_validation"]
@@ -124,6 +138,7 @@ def render_summary(card: dict[str, Any]) -> str:
         describe_onnx(card),
         "",
         describe_drift(card),
+        describe_explanation(card),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(card["versions"].items())) + ".",
         "",

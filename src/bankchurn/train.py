@@ -25,6 +25,7 @@ from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset, frame_to_matrix
 from bankchurn.drift import DriftReference, build_reference
 from bankchurn.evaluate import Scores, choose_threshold, classification_metrics, ranking_metrics
+from bankchurn.explain import explanation_section
 from bankchurn.schema import CATEGORICAL_INDICES, FEATURES, CategoricalFeature, Matrix
 
 _ESTIMATORS: dict[str, Any] = {
@@ -75,6 +76,8 @@ class TrainResult:
     holdout_matrix: Matrix
     holdout_scores: Scores
     drift_reference: DriftReference
+    # The model card's reason-code method and reference customer (bankchurn.explain).
+    explanation: dict[str, Any]
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -115,7 +118,14 @@ def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
         "holdout": classification_metrics(y_hold, holdout_scores, threshold),
         "cross_validation": cross_validation,
     }
-    # Drift is judged against what the model was fitted on: the training part only.
+    # Drift is judged against what the model was fitted on: the training part only, as is
+    # the reference customer of the reason codes.
     return TrainResult(
-        pipeline, threshold, metrics, x_hold, holdout_scores, build_reference(x_train)
+        pipeline,
+        threshold,
+        metrics,
+        x_hold,
+        holdout_scores,
+        build_reference(x_train),
+        explanation_section(x_train),
     )

@@ -24,6 +24,8 @@ EXAMPLES_PER_OPERATION = 100
 APP = create_app(Settings(model_dir=MODEL_DIR), registry=CollectorRegistry())
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 calls: list[str] = []
+# (path, query, status) of each prediction call, to check the explain parameters were fuzzed.
+prediction_calls: list[tuple[str, dict[str, object], int]] = []
 
 
 def ensure_ready() -> None:
@@ -54,7 +56,9 @@ def ensure_ready() -> None:
 def test_api_honours_its_openapi_schema(case):
     ensure_ready()
     calls.append(f"{case.method} {case.path}")
-    case.call_and_validate()
+    response = case.call_and_validate()
+    if case.path.startswith("/predict"):
+        prediction_calls.append((case.path, dict(case.query or {}), response.status_code))
 
 
 def test_fuzzing_reached_every_operation():
@@ -65,3 +69,16 @@ def test_fuzzing_reached_every_operation():
     assert {call.split()[1] for call in calls} == {
         "/health", "/ready", "/predict", "/predict/batch", "/model", "/metrics"
     }  # fmt: skip
+
+
+def test_fuzzing_sent_the_explain_parameters():
+    """explain and k were generated, and some explained answers came back 200."""
+    assert prediction_calls, "test_api_honours_its_openapi_schema made no prediction call"
+    explained = [
+        (path, status) for path, query, status in prediction_calls
+        if str(query.get("explain")).lower() == "true"
+    ]  # fmt: skip
+    with_k = [query["k"] for _, query, _ in prediction_calls if "k" in query]
+    assert {path for path, _ in explained} == {"/predict", "/predict/batch"}
+    assert 200 in {status for _, status in explained}
+    assert with_k, "no call sent k"
