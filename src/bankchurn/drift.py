@@ -198,7 +198,7 @@ def reference_from_card(card: dict[str, Any]) -> DriftReference | None:
     names = [entry.get("name") if isinstance(entry, dict) else None for entry in entries]
     expected = [feature.name for feature in FEATURES]
     if names != expected:
-        raise _fail(f"features {names} differ from this service's {expected}")
+        raise _fail(f"features' name fields {names} differ from this service's {expected}")
     features = tuple(
         _parse_bins(entry, feature) for entry, feature in zip(entries, FEATURES, strict=True)
     )
@@ -216,16 +216,16 @@ def _parse_bins(entry: dict[str, Any], feature: Any) -> FeatureBins:
     if not 1 <= len(labels) <= MAX_BINS or len(set(labels)) != len(labels):
         raise _fail(f"{name}: 1 to {MAX_BINS} distinct bins expected, got {labels}")
     if len(shares) != len(labels) or any(s < 0 for s in shares) or abs(sum(shares) - 1) > 1e-6:
-        raise _fail(f"{name}: one non-negative share per bin, summing to 1, expected")
+        raise _fail(f"{name}: shares must match bins one to one, non-negative, summing to 1")
     if isinstance(feature, CategoricalFeature):
         if entry.get("type") != "category" or tuple(labels) != feature.categories:
-            raise _fail(f"{name}: expected the categories {list(feature.categories)}")
+            raise _fail(f"{name}: type 'category' and bins {list(feature.categories)} expected")
         return FeatureBins(name, "category", tuple(labels), tuple(map(float, shares)))
     edges = entry.get("edges")
     if entry.get("type") != "numeric" or not (
         isinstance(edges, list) and all(isinstance(e, int | float) for e in edges)
     ):
-        raise _fail(f"{name}: a numeric feature needs its edges")
+        raise _fail(f"{name}: a numeric feature needs type 'numeric' and its edges")
     if len(edges) != len(labels) - 1 or any(b <= a for a, b in pairwise(edges)):
         raise _fail(f"{name}: edges must be increasing, one fewer than the bins")
     return FeatureBins(

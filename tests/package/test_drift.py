@@ -155,9 +155,9 @@ def _broken(card: dict[str, Any], change: str) -> dict[str, Any]:
     [
         ("feature_order", "differ from this service's"),
         ("edges_unsorted", "age: edges must be increasing"),
-        ("shares_not_summing", "age: one non-negative share per bin, summing to 1"),
+        ("shares_not_summing", "age: shares must match bins one to one"),
         ("too_many_bins", f"age: 1 to {MAX_BINS} distinct bins expected"),
-        ("categories_changed", "geography: expected the categories"),
+        ("categories_changed", "geography: type 'category' and bins"),
         ("not_an_object", "expected an object with a features list"),
     ],
 )
