@@ -7,11 +7,13 @@ import json
 
 import numpy as np
 import pytest
-from imagetools import HARDENED, IMAGES, REPO_ROOT, Containers
 
 from bankchurn.explain import baseline_shapley, reference_row
 from bankchurn.predictor import load_predictor
 from bankchurn.schema import FEATURE_NAMES, encode_records
+from tests.images.imagetools import IMAGES, Containers
+from tooling.docker import HARDENED
+from tooling.paths import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 IMAGE = IMAGES["production"]
