@@ -59,8 +59,13 @@ start() {
     # server's own from the start, or the liveness check can catch it mid-exec and call it dead.
     local python
     python=$(python3 -c 'import sys; print(sys.executable)')
-    nohup "${python}" -u -m http.server --bind 127.0.0.1 --directory "${wheels}" "${WHEELHOUSE_PORT:-28765}" \
-        >"${logfile}" 2>&1 </dev/null &
+    # The server outlives this script, so it must not keep the caller's other open files: a lock
+    # taken with `flock LOCK make images` would otherwise stay held until the server stops.
+    # closerange, then exec in place, keeps the recorded pid the server's own.
+    nohup "${python}" -u -c 'import os, sys
+os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+os.execv(sys.executable, [sys.executable, "-u", "-m", "http.server", *sys.argv[1:]])' \
+        --bind 127.0.0.1 --directory "${wheels}" "${WHEELHOUSE_PORT:-28765}" >"${logfile}" 2>&1 </dev/null &
     echo $! >"${pidfile}"
     local port="" i
     for ((i = 0; i < 50; i++)); do

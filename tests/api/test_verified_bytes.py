@@ -35,9 +35,9 @@ from bankchurn.predictor import load_predictor, predict_records
 from bankchurn.schema import EXAMPLE_CUSTOMER
 from bankchurn.synth import write_csv
 
-# Each loader runs this long per swap mode (or until it reaches LOADS): seconds, not minutes.
-TIME_BUDGET = 3.0
-LOADS = 300
+# Each loader runs until it has made its number of loads: a count, not a time, so a slow
+# machine runs longer instead of racing fewer loads. The cap only stops a hung loader.
+TIME_CAP = 60.0
 
 # Swap as fast as possible: a hard link (file mode) or a symlink (symlink mode) under a
 # temporary name, then os.replace onto the target, which is atomic.
@@ -103,22 +103,22 @@ def swapping(model_dir: Path, scratch: Path, mode: str) -> Iterator[Path]:
     assert int(out) >= 128, f"the swapper swapped only {out.strip()} times"
 
 
-def hammer(load: Callable[[], str], marker: Path) -> Counter[str]:
-    """Load until the budget is spent; count outcomes; fail at once if the marker appears."""
+def hammer(load: Callable[[], str], marker: Path, loads: int) -> Counter[str]:
+    """Make ``loads`` loads; count outcomes; fail at once if the marker appears."""
     outcomes: Counter[str] = Counter()
-    deadline = time.monotonic() + TIME_BUDGET
-    while sum(outcomes.values()) < LOADS and time.monotonic() < deadline:
+    deadline = time.monotonic() + TIME_CAP
+    while sum(outcomes.values()) < loads:
+        assert time.monotonic() < deadline, f"only {outcomes} in {TIME_CAP:.0f} s"
         outcomes[load()] += 1
         assert not marker.exists(), f"an unverified pickle ran after {outcomes}"
     return outcomes
 
 
-def assert_only_genuine_or_refused(outcomes: Counter[str], loads_at_least: int) -> None:
+def assert_only_genuine_or_refused(outcomes: Counter[str], raced: bool) -> None:
     print(f"loads: {sum(outcomes.values())} {dict(outcomes)}")  # the figures, with -s
     assert set(outcomes) <= {"genuine", "checksum_mismatch"}, outcomes
-    assert sum(outcomes.values()) >= loads_at_least, outcomes
     # The swapper really raced the loader (a few slow loads may all land on one side).
-    assert outcomes["checksum_mismatch"] > 0 or loads_at_least < 100, outcomes
+    assert outcomes["checksum_mismatch"] > 0 or not raced, outcomes
 
 
 @pytest.fixture
@@ -139,10 +139,10 @@ def test_package_loader_never_unpickles_swapped_bytes(
         return "genuine" if probability == reference_probability else "wrong model"
 
     with swapping(model_copy, tmp_path, mode) as marker:
-        outcomes = hammer(load, marker)
+        outcomes = hammer(load, marker, loads=100)
         # load_pipeline itself, the single loader start-up, the CLI and hot reload share.
-        outcomes.update(hammer(lambda: _pipeline_outcome(model_copy), marker))
-    assert_only_genuine_or_refused(outcomes, loads_at_least=100)
+        outcomes.update(hammer(lambda: _pipeline_outcome(model_copy), marker, loads=100))
+    assert_only_genuine_or_refused(outcomes, raced=True)
 
 
 def _pipeline_outcome(model_dir: Path) -> str:
@@ -168,8 +168,8 @@ def test_cli_never_unpickles_swapped_bytes(
         return "checksum_mismatch" if code == 2 and "sha256" in err else f"exit {code}: {err}"
 
     with swapping(model_copy, tmp_path, mode) as marker:
-        outcomes = hammer(load, marker)
-    assert_only_genuine_or_refused(outcomes, loads_at_least=8)
+        outcomes = hammer(load, marker, loads=8)
+    assert_only_genuine_or_refused(outcomes, raced=False)
 
 
 @pytest.mark.parametrize("mode", ["file", "symlink"])
@@ -186,5 +186,5 @@ def test_api_start_up_never_unpickles_swapped_bytes(
         return str(ready.json()["error"]["reason"])
 
     with swapping(model_copy, tmp_path, mode) as marker:
-        outcomes = hammer(start_up, marker)
-    assert_only_genuine_or_refused(outcomes, loads_at_least=8)
+        outcomes = hammer(start_up, marker, loads=8)
+    assert_only_genuine_or_refused(outcomes, raced=False)
