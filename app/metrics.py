@@ -221,6 +221,13 @@ class ServiceMetrics:
         else:
             self.model_info.remove(model_name, version, backend)
 
+    def forget_models(self) -> None:
+        """No model is served any more. In multiprocess mode prometheus_client cannot clear
+        labels (it only warns); this worker's series go with forget_this_process at exit,
+        and a worker reaches here either stopping or without ever having served a model."""
+        if not is_multiprocess():
+            self.model_info.clear()
+
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
         for probability, churn in zip(probabilities, decisions, strict=True):
             self._predicted["churn" if churn else "no_churn"].inc()

@@ -142,7 +142,7 @@ class ModelState:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.status, self.reason, self.model = Status.STOPPED, "stopped", None
         self.metrics.model_ready.set(0)
-        self.metrics.model_info.clear()
+        self.metrics.forget_models()
 
     async def _follow(self, trigger: CheckTrigger, first_attempt: asyncio.Event) -> None:
         """The start-up load, then one check per trigger for as long as the worker runs."""
@@ -225,7 +225,7 @@ class ModelState:
             return
         self.status, self.reason = Status.FAILED, reason
         self.metrics.model_ready.set(0)
-        self.metrics.model_info.clear()
+        self.metrics.forget_models()
         model_logger.error(
             "model not loaded (%s): %s", reason, message, exc_info=error, extra=extra
         )
