@@ -173,11 +173,12 @@ def test_two_workers_swap_models_under_load_without_a_failed_request(
     _assert_served_through_the_swaps(report, workers=2)
     _assert_reloads_counted(server, scrape, workers=2)
     # During the transition: every worker stays ready, the merged counters only grow.
-    assert len(scrapes) >= 30
+    # A scrape takes longer on a loaded machine, so count only enough to see the swaps.
+    assert len(scrapes) >= 10
     assert {metrics.value(names.MODEL_READY) for metrics in scrapes} == {1}
     loaded = [metrics.value(names.MODEL_RELOADS_TOTAL, result="loaded") for metrics in scrapes]
     assert loaded == sorted(loaded)
-    assert loaded[0] == 0
+    assert loaded[0] == 0 < loaded[-1]  # the scrapes saw reloads happen
     # livemin: every worker loaded its model (v4) after v4 was published.
     last_load = scrape(server.http).value(names.MODEL_LAST_LOAD_TIMESTAMP_SECONDS)
     assert wall_start + SCHEDULE[-1][1] < last_load < time.time()
