@@ -88,7 +88,7 @@ bench-images: $(STAMP) $(TOOLS_STAMP) ## measure the built images into docs/imag
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked
 # requirements: their pins conflict with ours and with each other, and none is ever served by us.
-BENCH_PEERS := mlserver bentoml
+BENCH_PEERS := mlserver bentoml litserve rayserve
 BENCH_VENVS := .venv-bench
 BENCH_STAMPS := $(BENCH_PEERS:%=$(BENCH_VENVS)/%/.installed-from-locks)
 $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
@@ -96,7 +96,7 @@ $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
 	$(BENCH_VENVS)/$*/bin/python -m pip install --quiet --require-hashes -r $<
 	touch $@
 
-bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML under wrk into docs/benchmarks.md (needs wrk; ~15 min)
+bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML, LitServe, Ray Serve under wrk into docs/benchmarks.md (needs wrk; ~25 min)
 	$(BIN)/python -m benchmarks.serving
 
 test-bench: $(STAMP) ## the benchmark harness runs and feeds deploy/k8s (seconds-long runs; needs wrk)

@@ -21,6 +21,14 @@ GOALS: Final = {
     "onnx_vs_best_peer_single_rps": 3.0,  # x the best peer's requests/s
     "onnx_vs_ceiling_single_rps": 0.60,  # fraction of the trivial endpoint's requests/s
     "onnx_p99_ms_at_200_rps": 10.0,
+    # Issue #15: fraction of the typed ceiling's requests/s (bankchurn's own request and
+    # response models on the same stack; the trivial one above parses nothing).
+    "onnx_vs_typed_ceiling_single_rps": 0.60,
+    # Issue #13: with the drift counters, at least this fraction of the requests/s without.
+    "onnx_drift_vs_nodrift_single_rps": 0.95,
+    # Issue #14: a worker that has served explanations serves plain rows at least this
+    # fraction as fast as one that never explained (same backend, same rounds).
+    "plain_after_explain_vs_plain_single_rps": 0.95,
     # The production image: `docker run` to the first answer (a prediction, or /ready).
     "production_cold_start_s": 2.0,
     # Image sizes (benchmarks.images), decimal MB as `docker images` reports them.

@@ -22,6 +22,16 @@ def post(url: str, body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
         return 0, b""
 
 
+def get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    """(status, body) of a GET; raises OSError when nothing answers (the server should)."""
+    request = urllib.request.Request(url, method="GET")  # noqa: S310 (loopback URLs only)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
 def http_status(method: str, url: str, body: Any = None) -> int:
     """The status of one request; OSError when nothing answers."""
     data = None if body is None else json.dumps(body).encode()

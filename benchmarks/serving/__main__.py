@@ -17,8 +17,9 @@ import benchmarks.serving
 from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import encode_records
 from benchmarks.errors import BenchError, run_cli
-from benchmarks.serving.adapters import bankchurn_payload, benchmark_customers
-from benchmarks.serving.contestants import Contestant, contestants
+from benchmarks.serving.adapters import EXPLAIN_CUSTOMER, bankchurn_payload, benchmark_customers
+from benchmarks.serving.contestant import Contestant
+from benchmarks.serving.contestants import contestants
 from benchmarks.serving.image import production_image_cold_start
 from benchmarks.serving.measure import measure_all
 from benchmarks.serving.report import machine, render
@@ -79,7 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     matrix = encode_records(customers)
     pipeline, _card = load_pipeline(MODEL_DIR)
     reference = pipeline.predict_proba(matrix)[:, 1]
-    inputs = {"single": (customers[:1], matrix[:1]), "batch": (customers, matrix)}
+    inputs = {
+        "explain": ([EXPLAIN_CUSTOMER], encode_records([EXPLAIN_CUSTOMER])),
+        "single": (customers[:1], matrix[:1]),
+        "batch": (customers, matrix),
+    }
 
     with tempfile.TemporaryDirectory(prefix="bankchurn-bench-") as scratch:
         results = measure_all(chosen, inputs, reference, args, Path(scratch))

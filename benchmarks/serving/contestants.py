@@ -9,11 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import FEATURES, encode_records
@@ -29,25 +25,17 @@ from benchmarks.serving.adapters import (
     mlserver_payload,
     mlserver_probabilities,
 )
+from benchmarks.serving.checks import drift_counters
+from benchmarks.serving.contestant import (
+    Contestant as Contestant,
+)  # re-exported for imports from here
+from benchmarks.serving.more_peers import litserve, rayserve
+from benchmarks.serving.variants import explaining, without_drift
 from tooling.net import free_port
 from tooling.paths import BENCHMARKS_DIR, MODEL_DIR, REPO_ROOT, VENV_BIN
 
 PEERS = BENCHMARKS_DIR / "peers"
 BENCH_VENVS = REPO_ROOT / ".venv-bench"
-
-
-@dataclass(frozen=True)
-class Contestant:
-    name: str
-    title: str
-    versions: tuple[tuple[str, str], ...]  # (python executable, distribution) pairs to report
-    command: Callable[[int, Path], list[str]]
-    payload: Callable[[list[dict[str, Any]], np.ndarray], Payload]
-    probabilities: Callable[[Any], list[float]]
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: Path = REPO_ROOT
-    prepare: Callable[[Path, int], None] | None = None
-    setup_note: str = ""
 
 
 def uvicorn(app: str, *extra: str) -> Callable[[int, Path], list[str]]:
@@ -130,6 +118,7 @@ def bankchurn(backend: str, library: str, note: str) -> Contestant:
             "BANKCHURN_LOG_FORMAT": "json",
         },
         setup_note=note,
+        verify=drift_counters(exported=True),
     )
 
 
@@ -137,13 +126,18 @@ def contestants() -> list[Contestant]:
     venv = VENV_BIN / "python"
     mlserver = BENCH_VENVS / "mlserver" / "bin"
     bentoml = BENCH_VENVS / "bentoml" / "bin"
+    onnx = bankchurn(
+        "onnx",
+        "onnxruntime",
+        "`uvicorn app.fastapi_app:app`, one worker, its JSON access log on",
+    )
+    sklearn = bankchurn("sklearn", "scikit-learn", "as above with BANKCHURN_BACKEND=sklearn")
     return [
-        bankchurn(
-            "onnx",
-            "onnxruntime",
-            "`uvicorn app.fastapi_app:app`, one worker, its JSON access log on",
-        ),
-        bankchurn("sklearn", "scikit-learn", "as above with BANKCHURN_BACKEND=sklearn"),
+        onnx,
+        sklearn,
+        without_drift(onnx),
+        explaining(onnx),
+        explaining(sklearn),
         Contestant(
             "mlserver",
             "Seldon MLServer, scikit-learn runtime",
@@ -218,4 +212,17 @@ def contestants() -> list[Contestant]:
             setup_note="benchmarks/peers/trivial_app.py on the same uvicorn/httptools/uvloop: "
             "reads the body, answers a constant; bankchurn's request bodies",
         ),
+        Contestant(
+            "fastapi-typed",
+            "typed ceiling: bankchurn's request and response models on FastAPI",
+            ((str(venv), "fastapi"), (str(venv), "pydantic")),
+            uvicorn("typed_app:app", "--app-dir", str(PEERS)),
+            bankchurn_payload,
+            lambda _: [],
+            setup_note="benchmarks/peers/typed_app.py on the same stack: parses app.schemas' "
+            "PredictRequest (BatchRequest), answers a constant ChurnPrediction "
+            "(BatchResponse) through FastAPI's response model; bankchurn's request bodies",
+        ),
+        litserve(),
+        rayserve(),
     ]

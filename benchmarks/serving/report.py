@@ -11,6 +11,7 @@ from typing import Any
 
 from benchmarks.serving.adapters import BATCH_ROWS, CUSTOMER_SEED
 from benchmarks.serving.measure import RATES
+from benchmarks.serving.report_features import drift_section, explain_section, single_row_notes
 
 
 def machine() -> dict[str, Any]:
@@ -74,6 +75,8 @@ def render(report: dict[str, Any]) -> str:
         ("single", "one customer per request"),
         ("batch", f"{BATCH_ROWS} customers per request"),
     ):
+        if not any(kind in r for r in results.values()):
+            continue
         out += [
             "",
             f"## Throughput and latency: {label}",
@@ -92,6 +95,8 @@ def render(report: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name, r in results.items():
+            if kind not in r:
+                continue
             row = r[kind]
             versus_onnx = (
                 f"{row['throughput_rps'] / onnx[kind]['throughput_rps']:.2f}x" if onnx else "-"
@@ -107,6 +112,9 @@ def render(report: dict[str, Any]) -> str:
                 f"| {rate['p50_ms']:.2f} ms | {rate['p99_ms']:.2f} ms "
                 f"| {rate['achieved_rps']:.0f}/s, {rate['late_sends']} | {row['errors']} |"
             )
+        if kind == "single":
+            out += single_row_notes(results)
+    out += explain_section(report) + drift_section(report)
     out += [
         "",
         "## Start-up and memory",

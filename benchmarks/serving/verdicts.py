@@ -9,12 +9,15 @@ from typing import Any
 from benchmarks.goals import GOALS
 from tooling.capacity import Capacity
 
+# The servers a user might pick instead of bankchurn (ceilings and variants are not peers).
+PEERS = ("mlserver", "mlflow", "bentoml", "litserve", "rayserve")
+
 
 def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[str, Any]]:
     def single(name: str) -> float:
         return float(results[name]["single"]["throughput_rps"]) if name in results else 0.0
 
-    peers = [name for name in ("mlserver", "mlflow", "bentoml") if name in results]
+    peers = [name for name in PEERS if name in results]
     onnx = single("bankchurn-onnx")
     checks: list[dict[str, Any]] = []
     if onnx and peers:
@@ -37,6 +40,7 @@ def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[st
                 "met": ratio >= GOALS["onnx_vs_ceiling_single_rps"],
             }
         )
+    checks += typed_ceiling_goal(results) + drift_goal(results) + explain_goals(results)
     if onnx:
         rate = results["bankchurn-onnx"]["single"]["rate"]
         checks.append(
@@ -56,6 +60,84 @@ def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[st
                 f"{GOALS['production_cold_start_s']:g} s (docker run to first prediction)",
                 "value": f"{image['median_s']:.2f} s",
                 "met": image["median_s"] <= GOALS["production_cold_start_s"],
+            }
+        )
+    return checks
+
+
+def _single_rps(results: dict[str, Any], name: str) -> float:
+    return float(results[name]["single"]["throughput_rps"])
+
+
+def typed_ceiling_goal(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #15: bankchurn-onnx's share of the typed ceiling (fastapi-typed)."""
+    if not {"bankchurn-onnx", "fastapi-typed"} <= results.keys():
+        return []
+    ratio = _single_rps(results, "bankchurn-onnx") / _single_rps(results, "fastapi-typed")
+    goal = GOALS["onnx_vs_typed_ceiling_single_rps"]
+    return [
+        {
+            "goal": f"bankchurn-onnx single-row throughput >= {goal:.0%} of the typed ceiling "
+            "(fastapi-typed: bankchurn's request and response models, a constant answer)",
+            "value": f"{ratio:.0%}",
+            "met": ratio >= goal,
+        }
+    ]
+
+
+def drift_goal(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #13: the drift counters cost at most 5 % of the single-row throughput."""
+    if not {"bankchurn-onnx", "bankchurn-onnx-nodrift"} <= results.keys():
+        return []
+    with_drift = _single_rps(results, "bankchurn-onnx")
+    without = _single_rps(results, "bankchurn-onnx-nodrift")
+    cost_us = (1 / with_drift - 1 / without) * 1e6
+    goal = GOALS["onnx_drift_vs_nodrift_single_rps"]
+    return [
+        {
+            "goal": f"bankchurn-onnx single-row throughput with the drift counters >= "
+            f"{goal:.0%} of without (bankchurn-onnx-nodrift)",
+            "value": f"{with_drift / without:.0%} ({with_drift:,.0f} vs {without:,.0f} req/s, "
+            f"{cost_us:+.0f} us per request)",
+            "met": with_drift / without >= goal,
+        }
+    ]
+
+
+def explain_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #14: explanations measured on both backends, and plain rows not slower on a
+    worker that explains than on one that never did (the same rounds, interleaved)."""
+    backends = [b for b in ("onnx", "sklearn") if f"bankchurn-{b}-explain" in results]
+    if not backends:
+        return []
+    figures = []
+    for backend in backends:
+        explain = results[f"bankchurn-{backend}-explain"]["explain"]
+        rate = explain["rate"]
+        figures.append(
+            f"{backend} {explain['throughput_rps']:,.0f} req/s, p99 {rate['p99_ms']:.2f} ms "
+            f"at {rate['achieved_rps']:.0f}/s ({rate['late_sends']} late)"
+        )
+    checks = [
+        {
+            "goal": "single-row explain contestants reported, both backends "
+            "(throughput; p99 at a fixed rate on one core; answers checked)",
+            "value": "; ".join(figures),
+            "met": backends == ["onnx", "sklearn"],
+        }
+    ]
+    goal = GOALS["plain_after_explain_vs_plain_single_rps"]
+    for backend in backends:
+        plain = f"bankchurn-{backend}"
+        if plain not in results:
+            continue
+        ratio = _single_rps(results, f"{plain}-explain") / _single_rps(results, plain)
+        checks.append(
+            {
+                "goal": f"non-explain requests not slower: plain single rows on a worker "
+                f"that explains >= {goal:.0%} of {plain}'s (which never explains)",
+                "value": f"{ratio:.0%}",
+                "met": ratio >= goal,
             }
         )
     return checks
