@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import ApiError
@@ -78,3 +78,23 @@ async def require_api_key(
 
 
 ApiKeyDep = Depends(require_api_key)
+
+
+def document_only_when_on(app: FastAPI, keys_on: bool) -> None:
+    """Keep the Bearer scheme out of the OpenAPI document when no key is configured: the
+    document describes the service as it runs, and then no route asks for a key."""
+    if keys_on:
+        return
+    generate = app.openapi
+
+    def without_security() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    operation.pop("security", None)
+            document.get("components", {}).pop("securitySchemes", None)
+        return app.openapi_schema or generate()
+
+    # FastAPI's documented way to change the schema: replace app.openapi.
+    app.openapi = without_security  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from app.api_keys import document_only_when_on
 from app.draining import DrainMiddleware
 from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
 from app.lifespan import lifespan
@@ -79,6 +80,7 @@ def create_app(
     routers = (health.router, predict.router, model.router, metrics.router, v2.router, v2.inference)
     for router in routers:
         app.include_router(router, responses=documented(500))
+    document_only_when_on(app, bool(app.state.api_key_hashes))
     return app
 
 

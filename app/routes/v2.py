@@ -31,7 +31,7 @@ from app.v2_schemas import (
     ServerMetadata,
     V2ErrorResponse,
 )
-from bankchurn.card import MODEL_NAME
+from bankchurn.schema import MODEL_NAME
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol (v2)"])
 inference = APIRouter(

@@ -21,6 +21,8 @@ from benchmarks.serving.adapters import (
     Payload,
     bankchurn_payload,
     bankchurn_probabilities,
+    bankchurn_v2_payload,
+    bankchurn_v2_probabilities,
     benchmark_customers,
     bentoml_payload,
     bentoml_probabilities,
@@ -133,6 +135,23 @@ def bankchurn(backend: str, library: str, note: str) -> Contestant:
     )
 
 
+def bankchurn_v2() -> Contestant:
+    """Our Open Inference Protocol endpoint on scikit-learn: MLServer's protocol and runtime,
+    so the two differ only in the server."""
+    plain = bankchurn("sklearn", "scikit-learn", "")
+    return Contestant(
+        "bankchurn-v2",
+        "bankchurn, Open Inference Protocol (V2), scikit-learn backend",
+        plain.versions,
+        plain.command,
+        bankchurn_v2_payload,
+        bankchurn_v2_probabilities,
+        env=plain.env,
+        setup_note="as bankchurn-sklearn, sent to POST /v2/models/bankchurn/infer: one named "
+        "input per feature (columnar), asking for churn_probability",
+    )
+
+
 def contestants() -> list[Contestant]:
     venv = VENV_BIN / "python"
     mlserver = BENCH_VENVS / "mlserver" / "bin"
@@ -144,6 +163,7 @@ def contestants() -> list[Contestant]:
             "`uvicorn app.fastapi_app:app`, one worker, its JSON access log on",
         ),
         bankchurn("sklearn", "scikit-learn", "as above with BANKCHURN_BACKEND=sklearn"),
+        bankchurn_v2(),
         Contestant(
             "mlserver",
             "Seldon MLServer, scikit-learn runtime",

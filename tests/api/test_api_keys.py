@@ -176,3 +176,9 @@ def test_openapi_declares_the_bearer_scheme_on_the_protected_routes(keyed):
     assert document["paths"]["/predict"]["post"]["security"] == [{"api_key": []}]
     assert "security" not in document["paths"]["/health"]["get"]
     assert "401" in document["paths"]["/model"]["get"]["responses"]
+
+
+def test_with_keys_off_the_openapi_document_asks_for_none(client):
+    document = client.get("/openapi.json").json()
+    assert "securitySchemes" not in document.get("components", {})
+    assert "security" not in document["paths"]["/predict"]["post"]
