@@ -14,7 +14,6 @@ from bankchurn.onnx_export import PARITY_TOLERANCE, export_onnx
 from bankchurn.schema import MODEL_NAME
 from bankchurn.train import TrainResult
 
-
 _POLICY_TEXT = {
     "max_f1": "threshold maximising F1 on out-of-fold training predictions",
     "min_recall": "highest threshold keeping recall >= {min_recall} on out-of-fold predictions",
