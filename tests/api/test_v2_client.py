@@ -119,9 +119,13 @@ def test_tritonclient_errors_for_an_unknown_model_and_binary_tensors(server):
     assert "binary_data=False" in binary.value.message()
 
 
-def test_an_api_key_works_through_tritonclient_and_is_never_logged(serve):
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    server = serve(BANKCHURN_API_KEY_HASHES=digest, BANKCHURN_LOG_LEVEL="DEBUG")
+def test_an_api_key_works_through_tritonclient_and_is_never_logged(serve, tmp_path):
+    """The digests from a file, as the compose and Kubernetes secrets mount them."""
+    secret = tmp_path / "api-key-hashes"
+    secret.write_text(
+        f"# rotation: old and new\n{'0' * 64}\n{hashlib.sha256(KEY.encode()).hexdigest()}\n"
+    )
+    server = serve(BANKCHURN_API_KEY_HASHES_FILE=str(secret), BANKCHURN_LOG_LEVEL="DEBUG")
     server.wait_for("/ready", 200)
     client = _client(server)
     records = customers(2)
