@@ -7,11 +7,13 @@ against a real server is test_v2_client.py.
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
 from app import metrics as names
 from bankchurn.schema import FEATURES
+from tests.api.model_shelf import ModelShelf
 from tests.api.v2_requests import INFER, WIRE_INPUTS, customers, v2_body
 
 
@@ -214,3 +216,23 @@ def test_openapi_documents_the_v2_paths(client):
     assert infer["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/V2ErrorResponse"
     }
+
+
+def test_after_a_reload_v2_serves_and_describes_the_new_model(make_client, model_dir, tmp_path):
+    """The native reload semantics: the swap is seen by /v2 too, each answer naming its model."""
+    shelf = ModelShelf(model_dir, tmp_path / "models")
+    shelf.add("v1")
+    shelf.publish("v1")
+    client = make_client(model_dir=shelf.link, model_poll_seconds=0.05)
+    assert client.post(INFER, json=v2_body(customers(2))).json()["model_version"] == "v1"
+
+    shelf.add("v2")
+    shelf.publish("v2")
+    deadline = time.monotonic() + 30
+    while client.get("/v2/models/bankchurn").json()["versions"] != ["v2"]:
+        assert time.monotonic() < deadline, "v2 was not swapped in"
+        time.sleep(0.05)
+
+    assert client.post(INFER, json=v2_body(customers(2))).json()["model_version"] == "v2"
+    assert client.get("/v2/models/bankchurn/versions/v2/ready").status_code == 200
+    assert client.get("/v2/models/bankchurn/versions/v1/ready").status_code == 404
