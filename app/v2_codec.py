@@ -186,6 +186,18 @@ def _feature_message(column: str, msg: str) -> str:
     return f"{column} {msg[6:]}" if msg.startswith("Input ") else f"{column}: {msg}"
 
 
+def _row_problem(item: Any, row: int, named: dict[str, tuple[int, RequestInput]]) -> ErrorDetail:
+    """A PredictRequest error of customer ``row``, placed at its input and element. The record
+    is keyed by column, so pydantic's loc names the column (the alias it was given)."""
+    key = str(item["loc"][0]) if item["loc"] else ""
+    feature = BY_COLUMN.get(key) or BY_NAME.get(key)
+    if feature is None:  # not a feature's error: report it against the customer
+        return _problem(["inputs", "data", row], item["msg"], item["type"])
+    index = named[feature.column][0]
+    message = _feature_message(feature.column, item["msg"])
+    return _problem(["inputs", index, "data", row], message, item["type"])
+
+
 def decode(request: InferenceRequest, max_batch: int) -> list[PredictRequest]:
     """The customers of a V2 request, validated as /predict validates them."""
     named = _named_inputs(request)
@@ -209,11 +221,7 @@ def decode(request: InferenceRequest, max_batch: int) -> list[PredictRequest]:
             customers.append(PredictRequest.model_validate(record))
         except ValidationError as error:
             for item in error.errors(include_url=False):
-                key = str(item["loc"][0]) if item["loc"] else ""
-                feature = BY_COLUMN.get(key) or BY_NAME.get(key) or BY_COLUMN[FEATURE_COLUMNS[0]]
-                index = named[feature.column][0]
-                message = _feature_message(feature.column, item["msg"])
-                problems.append(_problem(["inputs", index, "data", row], message, item["type"]))
+                problems.append(_row_problem(item, row, named))
     if problems:
         raise InvalidInferenceRequestError(problems)
     return customers

@@ -76,7 +76,6 @@ async def _versioned(model: LoadedModelDep, model_version: Annotated[str, Path()
         )
 
 
-ServedDep = LoadedModelDep
 _MODEL = "/models/{model_name}"
 _VERSIONED = "/models/{model_name}/versions/{model_version}"
 
@@ -99,12 +98,12 @@ async def server_ready(_: LoadedModelDep) -> ReadyResponse:
     return ReadyResponse(ready=True)
 
 
-async def model_ready(_: ServedDep) -> ModelReadyResponse:
+async def model_ready(_: LoadedModelDep) -> ModelReadyResponse:
     require_not_draining()
     return ModelReadyResponse(name=MODEL_NAME, ready=True)
 
 
-async def model_metadata(model: ServedDep) -> ModelMetadata:
+async def model_metadata(model: LoadedModelDep) -> ModelMetadata:
     return ModelMetadata(
         name=MODEL_NAME,
         versions=[model.version],
@@ -115,7 +114,7 @@ async def model_metadata(model: ServedDep) -> ModelMetadata:
 
 
 async def infer(
-    request: InferenceRequest, model: ServedDep, settings: SettingsDep, metrics: MetricsDep
+    request: InferenceRequest, model: LoadedModelDep, settings: SettingsDep, metrics: MetricsDep
 ) -> InferenceResponse:
     """One input per feature (see the model metadata), n customers each; outputs
     churn_probability (FP64), churn (BOOL) and risk_band (BYTES), n values each."""
