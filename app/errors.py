@@ -4,6 +4,10 @@ Validation errors keep pydantic's ``loc``/``msg``/``type`` but never its ``input
 echoing the input would copy a whole customer record into responses (and whatever
 logs them). A 500 says nothing about the exception; the request id ties it to the
 traceback in the service log. ``handle_unexpected`` is the service's only catch-all.
+
+Under ``/v2`` (the Open Inference Protocol, app/routes/v2.py) the same errors take that
+protocol's shape, ``{"error": "<what, where and what to do>"}``, with the details written
+into the string, and an invalid request is 400 there, as the protocol says, not 422.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.log import error_logger
 from app.schemas import ErrorBody, ErrorDetail, ErrorResponse
+from app.v2_schemas import V2ErrorResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UNKNOWN_REQUEST_ID = "unknown"
+# At most this many problems are written into one Open Inference Protocol error string.
+MAX_LISTED_DETAILS = 20
 
 # Codes for the HTTP errors Starlette/FastAPI raise themselves (routing, body limit).
 _HTTP_CODES = {
@@ -31,6 +38,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+OPEN_INFERENCE_PREFIX = "/v2"
 
 
 class ApiError(Exception):
@@ -102,6 +110,8 @@ class PayloadTooLargeError(StarletteHTTPException):
 
 _DESCRIPTIONS = {
     400: "The body could not be read as JSON text (for example, it is not UTF-8).",
+    401: "An API key is configured and the request's Authorization: Bearer key is missing or "
+    "not accepted (WWW-Authenticate: Bearer).",
     413: "The body is larger than BANKCHURN_MAX_BODY_BYTES, or the batch has more "
     "customers than BANKCHURN_MAX_BATCH.",
     415: "The body is not sent as application/json.",
@@ -129,6 +139,27 @@ def request_id_of(scope_state: dict[str, Any]) -> str:
     return str(scope_state.get("request_id", UNKNOWN_REQUEST_ID))
 
 
+def is_open_inference(path: str) -> bool:
+    """True for the paths of the Open Inference Protocol, whose errors have its shape."""
+    return path == OPEN_INFERENCE_PREFIX or path.startswith(OPEN_INFERENCE_PREFIX + "/")
+
+
+def _where(loc: Sequence[str | int]) -> str:
+    """["body", "inputs", 3, "data", 1] -> "inputs[3].data[1]"."""
+    text = ""
+    for part in loc[1:] if loc and loc[0] == "body" else loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "body"
+
+
+def open_inference_text(message: str, details: Sequence[ErrorDetail]) -> str:
+    """The protocol's one error string: the message, then each problem with where it is."""
+    listed = [f"{_where(d.loc)}: {d.msg}" for d in details[:MAX_LISTED_DETAILS]]
+    if len(details) > MAX_LISTED_DETAILS:
+        listed.append(f"and {len(details) - MAX_LISTED_DETAILS} more")
+    return " ".join([message, "; ".join(listed)]) if listed else message
+
+
 def error_response(
     request_id: str,
     status: int,
@@ -138,7 +169,15 @@ def error_response(
     details: Sequence[ErrorDetail] = (),
     reason: str | None = None,
     headers: dict[str, str] | None = None,
+    open_inference: bool = False,
 ) -> JSONResponse:
+    headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
+    if open_inference:
+        return JSONResponse(
+            V2ErrorResponse(error=open_inference_text(message, details)).model_dump(),
+            status_code=400 if status == 422 else status,
+            headers=headers,
+        )
     body = ErrorResponse(
         error=ErrorBody(
             code=code,
@@ -148,15 +187,15 @@ def error_response(
             details=list(details),
         )
     )
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=status,
-        headers={**(headers or {}), REQUEST_ID_HEADER: request_id},
-    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def _request_id(request: Request) -> str:
     return request_id_of(request.scope.get("state", {}))
+
+
+def _v2(request: Request) -> bool:
+    return is_open_inference(request.url.path)
 
 
 def _detail(error: dict[str, Any]) -> ErrorDetail:
@@ -172,17 +211,20 @@ async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
         details=error.details,
         reason=error.reason,
         headers=error.headers,
+        open_inference=_v2(request),
     )
 
 
 async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     details = [_detail(item) for item in error.errors()]
+    where = ":" if _v2(request) else "; see details for where."
     return error_response(
         _request_id(request),
         422,
         "validation_error",
-        f"The request is invalid ({len(details)} problem(s)); see details for where.",
+        f"The request is invalid ({len(details)} problem(s)){where}",
         details=details,
+        open_inference=_v2(request),
     )
 
 
@@ -195,6 +237,7 @@ async def handle_http_error(request: Request, error: StarletteHTTPException) -> 
             error.detail,
             details=error.details,
             headers=dict(error.headers or {}),
+            open_inference=_v2(request),
         )
     phrase = HTTPStatus(error.status_code).phrase
     message = error.detail if isinstance(error.detail, str) else phrase
@@ -204,6 +247,7 @@ async def handle_http_error(request: Request, error: StarletteHTTPException) -> 
         _HTTP_CODES.get(error.status_code, phrase.lower().replace(" ", "_")),
         message,
         headers=dict(error.headers or {}),
+        open_inference=_v2(request),
     )
 
 
@@ -220,6 +264,7 @@ async def handle_unexpected(request: Request, error: Exception) -> JSONResponse:
         500,
         "internal_error",
         "The service failed to handle this request. Quote the request id when reporting it.",
+        open_inference=_v2(request),
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from app.api_keys import document_only_when_on
 from app.draining import DrainMiddleware
 from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
 from app.lifespan import lifespan
@@ -24,7 +25,7 @@ from app.middleware import (
 )
 from app.model_state import ModelState
 from app.request_guards import RequestGuardMiddleware
-from app.routes import health, metrics, model, predict
+from app.routes import health, metrics, model, predict, v2
 from app.settings import Settings, get_settings
 
 
@@ -53,6 +54,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = service_metrics
     app.state.model_state = ModelState(settings, service_metrics)
+    # Read once (the hashes file too): an empty set means API keys are off (app/api_keys.py).
+    app.state.api_key_hashes = settings.accepted_key_hashes()
     install_error_handlers(app)
     # Middleware added last runs first: request id -> drain (Connection: close) -> HTTP
     # metrics -> CORS -> docs CSP -> body timeout and in-flight limit -> body size limit.
@@ -74,8 +77,10 @@ def create_app(
     service_metrics.instrument(app)
     app.add_middleware(DrainMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health.router, predict.router, model.router, metrics.router):
+    routers = (health.router, predict.router, model.router, metrics.router, v2.router, v2.inference)
+    for router in routers:
         app.include_router(router, responses=documented(500))
+    document_only_when_on(app, bool(app.state.api_key_hashes))
     return app
 
 

@@ -93,3 +93,39 @@ class JsonBodyRoute(APIRoute):
             return await handler(StrictJsonRequest(request.scope, request.receive))
 
         return strict_handler
+
+
+BINARY_EXTENSION_HEADER = "inference-header-content-length"
+
+
+class BinaryTensorsError(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            415,
+            "unsupported_media_type",
+            "The body uses the binary tensor data extension (Inference-Header-Content-Length), "
+            "which this server does not support; send the tensors as JSON (tritonclient: "
+            "set_data_from_numpy(..., binary_data=False)).",
+        )
+
+
+class OpenInferenceRoute(JsonBodyRoute):
+    """JsonBodyRoute for the Open Inference Protocol, whose clients may send no Content-Type.
+
+    The protocol's body is JSON by definition and tritonclient's HTTP client sends none, so
+    a missing header means JSON here; another media type is still 415, and so is the
+    binary tensor extension, which this server does not implement.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def open_inference_handler(request: Request) -> Response:
+            if BINARY_EXTENSION_HEADER in request.headers:
+                raise BinaryTensorsError()
+            if "content-type" not in request.headers:
+                headers = [*request.scope["headers"], (b"content-type", JSON_MEDIA_TYPE.encode())]
+                request = Request({**request.scope, "headers": headers}, request.receive)
+            return await handler(request)
+
+        return open_inference_handler

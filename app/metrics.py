@@ -108,7 +108,7 @@ class ServiceMetrics:
         )
         self.batch_size = Histogram(
             BATCH_SIZE,
-            "Customers per /predict/batch request.",
+            "Customers per batch request (/predict/batch and the V2 infer endpoint).",
             buckets=BATCH_SIZE_BUCKETS,
             registry=registry,
         )

@@ -19,6 +19,7 @@ from app.errors import (
     REQUEST_ID_HEADER,
     PayloadTooLargeError,
     error_response,
+    is_open_inference,
     payload_too_large_message,
     request_id_of,
 )
@@ -100,6 +101,7 @@ class BodySizeLimitMiddleware:
                 413,
                 "payload_too_large",
                 payload_too_large_message(self.max_bytes),
+                open_inference=is_open_inference(scope["path"]),
             )
             await response(scope, receive, send)
             return

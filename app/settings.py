@@ -21,6 +21,28 @@ from bankchurn.predictor import Backend
 ENV_PREFIX = "BANKCHURN_"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# Values never echoed in a configuration error: a plain key pasted by mistake stays unlogged.
+_SECRET_FIELDS = frozenset({"api_key_hashes"})
+
+
+def parse_key_hashes(text: str, source: str) -> tuple[str, ...]:
+    """sha256 hex digests, one per line or comma-separated; blank lines and # comments skipped.
+
+    Raises ValueError naming the line (never its content: it may be a key by mistake)."""
+    hashes: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for part in line.split("#", 1)[0].split(","):
+            value = part.strip().lower()
+            if value and not _SHA256_HEX.match(value):
+                raise ValueError(
+                    f"{source} line {number} is not a sha256 hex digest (64 characters 0-9a-f); "
+                    "write the hash of each key, never the key: "
+                    'printf %s "$KEY" | sha256sum'
+                )
+            if value:
+                hashes.append(value)
+    return tuple(hashes)
 
 
 class SettingsError(RuntimeError):
@@ -126,6 +148,42 @@ class Settings(BaseSettings):
         "arriving are bounded by the timeouts instead); one more is 503 with Retry-After.",
     )
 
+    # API keys (app/api_keys.py): off unless one of these names a hash; both may be set.
+    api_key_hashes: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated sha256 hex digests of the accepted API keys (two for a "
+        "rotation); empty (the default) with no file = no key required.",
+    )
+    api_key_hashes_file: Path | None = Field(
+        None,
+        description="A file of sha256 hex digests of accepted API keys, one per line (# comments "
+        "allowed), e.g. a mounted secret; read once at start-up.",
+    )
+
+    @field_validator("api_key_hashes", mode="before")
+    @classmethod
+    def _parse_hashes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_key_hashes(value, "the value")
+        return value
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _check_hashes(cls, hashes: tuple[str, ...]) -> tuple[str, ...]:
+        return parse_key_hashes("\n".join(hashes), "the value")
+
+    @field_validator("api_key_hashes_file")
+    @classmethod
+    def _check_hashes_file(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            _read_hashes_file(path)
+        return path
+
+    def accepted_key_hashes(self) -> frozenset[str]:
+        """Every configured key hash (variable and file); empty = API keys are off."""
+        from_file = _read_hashes_file(self.api_key_hashes_file) if self.api_key_hashes_file else ()
+        return frozenset((*self.api_key_hashes, *from_file))
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
@@ -150,12 +208,24 @@ class Settings(BaseSettings):
         return origins
 
 
+def _read_hashes_file(path: Path) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"cannot read the API key hashes file {str(path)!r} ({type(error).__name__}); "
+            "mount it readable by the service's user, or unset the variable"
+        ) from None
+    return parse_key_hashes(text, "the file")
+
+
 def describe(error: ValidationError) -> str:
     """One line per refused value, each naming the environment variable to fix."""
     lines = []
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else "?"
-        lines.append(f"{ENV_PREFIX}{field.upper()}={item['input']!r}: {item['msg']}")
+        shown = "(value not shown)" if field in _SECRET_FIELDS else repr(item["input"])
+        lines.append(f"{ENV_PREFIX}{field.upper()}={shown}: {item['msg']}")
     return "invalid service configuration:\n  " + "\n  ".join(lines)
 
 

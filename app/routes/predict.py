@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api_keys import ApiKeyDep
 from app.dependencies import LoadedModelDep, MetricsDep, SettingsDep
-from app.errors import BatchTooLargeError
+from app.errors import BatchTooLargeError, documented
 from app.explaining import (
     DEFAULT_K,
     ExplainQuery,
@@ -19,7 +20,9 @@ from app.schemas import BatchRequest, BatchResponse, ChurnPrediction, PredictReq
 from app.scoring import score
 
 # JsonBodyRoute: 415 for a body that is not JSON, 422 for a key given twice.
-router = APIRouter(tags=["predict"], route_class=JsonBodyRoute)
+router = APIRouter(
+    tags=["predict"], route_class=JsonBodyRoute, dependencies=[ApiKeyDep], responses=documented(401)
+)
 
 
 # response_model_exclude_unset: reasons appear only when asked for; every other field is

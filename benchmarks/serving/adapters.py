@@ -1,7 +1,9 @@
 """What each contestant is sent and how its answer is read back: one adapter pair per protocol.
 
 bankchurn (and the ceiling) take named JSON fields; the peers take the customers already
-encoded as the model's feature rows, in their own tensor/dataframe formats.
+encoded as the model's feature rows, in their own tensor/dataframe formats. bankchurn's
+Open Inference Protocol endpoint takes one named tensor per feature (the customers, not
+the encoded matrix), on the same protocol as MLServer's.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from app.v2_codec import declared_datatype
 from bankchurn.schema import FEATURES
 from bankchurn.synth import synthesize
 
@@ -121,3 +124,26 @@ def rayserve_payload(_: list[dict[str, Any]], matrix: np.ndarray) -> Payload:
 
 def rayserve_probabilities(answer: Any) -> list[float]:
     return [float(p) for p in answer["probabilities"]]
+
+
+def bankchurn_v2_payload(customers: list[dict[str, Any]], _: np.ndarray) -> Payload:
+    """The Open Inference Protocol's columnar form: one named input per feature, n values
+    each, datatypes from the model metadata's rule (app.v2_codec)."""
+    body = {
+        "inputs": [
+            {
+                "name": feature.column,
+                "shape": [len(customers)],
+                "datatype": declared_datatype(feature),
+                "data": [customer[feature.name] for customer in customers],
+            }
+            for feature in FEATURES
+        ],
+        "outputs": [{"name": "churn_probability"}],
+    }
+    return Payload("/v2/models/bankchurn/infer", json.dumps(body).encode(), len(customers))
+
+
+def bankchurn_v2_probabilities(answer: Any) -> list[float]:
+    [output] = [o for o in answer["outputs"] if o["name"] == "churn_probability"]
+    return [float(p) for p in output["data"]]

@@ -17,6 +17,8 @@ from benchmarks.serving.adapters import (
     Payload,
     bankchurn_payload,
     bankchurn_probabilities,
+    bankchurn_v2_payload,
+    bankchurn_v2_probabilities,
     benchmark_customers,
     bentoml_payload,
     bentoml_probabilities,
@@ -122,6 +124,23 @@ def bankchurn(backend: str, library: str, note: str) -> Contestant:
     )
 
 
+def bankchurn_v2() -> Contestant:
+    """Our Open Inference Protocol endpoint on scikit-learn: MLServer's protocol and runtime,
+    so the two differ only in the server."""
+    plain = bankchurn("sklearn", "scikit-learn", "")
+    return Contestant(
+        "bankchurn-v2",
+        "bankchurn, Open Inference Protocol (V2), scikit-learn backend",
+        plain.versions,
+        plain.command,
+        bankchurn_v2_payload,
+        bankchurn_v2_probabilities,
+        env=plain.env,
+        setup_note="as bankchurn-sklearn, sent to POST /v2/models/bankchurn/infer: one named "
+        "input per feature (columnar), asking for churn_probability",
+    )
+
+
 def contestants() -> list[Contestant]:
     venv = VENV_BIN / "python"
     mlserver = BENCH_VENVS / "mlserver" / "bin"
@@ -138,6 +157,7 @@ def contestants() -> list[Contestant]:
         without_drift(onnx),
         explaining(onnx),
         explaining(sklearn),
+        bankchurn_v2(),
         Contestant(
             "mlserver",
             "Seldon MLServer, scikit-learn runtime",

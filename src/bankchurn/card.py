@@ -11,9 +11,8 @@ from bankchurn.artifacts import ONNX_FILE, SUMMARY_FILE, write_artifacts
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset
 from bankchurn.onnx_export import PARITY_TOLERANCE, export_onnx
+from bankchurn.schema import MODEL_NAME
 from bankchurn.train import TrainResult
-
-MODEL_NAME = "bankchurn"
 
 _POLICY_TEXT = {
     "max_f1": "threshold maximising F1 on out-of-fold training predictions",

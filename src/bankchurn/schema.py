@@ -124,6 +124,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
 )
 
+# The model's name: in its card, the MLflow registry and the Open Inference Protocol's paths.
+MODEL_NAME = "bankchurn"
 TARGET_COLUMN = "Exited"
 # Identifiers and personal data: dropped on load, never passed to the model or logged.
 IDENTIFIER_COLUMNS: tuple[str, ...] = ("RowNumber", "CustomerId", "Surname")

@@ -67,7 +67,12 @@ def test_fuzzing_reached_every_operation():
     assert calls, "test_api_honours_its_openapi_schema made no call before this check"
     print(f"schemathesis made {len(calls)} calls")
     assert {call.split()[1] for call in calls} == {
-        "/health", "/ready", "/predict", "/predict/batch", "/model", "/metrics"
+        "/health", "/ready", "/predict", "/predict/batch", "/model", "/metrics",
+        "/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/{model_name}",
+        "/v2/models/{model_name}/ready", "/v2/models/{model_name}/infer",
+        "/v2/models/{model_name}/versions/{model_version}",
+        "/v2/models/{model_name}/versions/{model_version}/ready",
+        "/v2/models/{model_name}/versions/{model_version}/infer",
     }  # fmt: skip
 
 

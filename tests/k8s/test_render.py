@@ -66,7 +66,9 @@ def test_renders_with_the_hash_locked_kubectl_offline() -> None:
 
 
 def test_the_base_and_both_overlays_are_deployable() -> None:
-    assert set(DEPLOYABLES) == {"base", "overlays/production", "overlays/production-mlflow"}
+    assert set(DEPLOYABLES) == {
+        "base", "overlays/production", "overlays/production-mlflow", "overlays/production-api-keys"
+    }  # fmt: skip
 
 
 def test_every_component_is_used_by_an_overlay() -> None:

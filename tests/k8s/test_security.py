@@ -88,8 +88,15 @@ def test_the_pod_shares_nothing_with_the_node_and_holds_no_token(objects: list[M
 
 
 def test_only_bounded_empty_dirs_are_mounted(objects: list[Manifest]) -> None:
-    """No hostPath, no persistent volume: nothing outlives the pod or reaches the node."""
-    for volume in pod_spec(objects)["volumes"]:
+    """No hostPath, no persistent volume: nothing outlives the pod or reaches the node. The one
+    other volume allowed is the API key digests' Secret (components/api-keys), mounted read-only."""
+    spec = pod_spec(objects)
+    for volume in spec["volumes"]:
+        if volume["name"] == "api-keys":
+            assert set(volume) == {"name", "secret"}
+            mounts = [m for c in spec["containers"] for m in c.get("volumeMounts", [])]
+            assert all(m["readOnly"] for m in mounts if m["name"] == "api-keys")
+            continue
         assert set(volume) == {"name", "emptyDir"}, volume["name"]
         assert volume["emptyDir"]["sizeLimit"], volume["name"]
 
