@@ -5,8 +5,10 @@
 2. Train the default config on 10,000 synthetic rows: its ROC-AUC on the whole real
    file must be >= 0.80 (how realistic the synthetic data is).
 
-Writes docs/acceptance.md with the machine, versions, date and command; exits 1 if a
-bar is missed. The real file is never committed: pass its path.
+Writes docs/acceptance.md with the machine, versions, date and command, and the real
+holdout's plots (ROC, precision-recall, calibration, scores: bankchurn.plots) into
+docs/img/acceptance/; exits 1 if a bar is missed. The real file is never committed: pass
+its path.
 
     python benchmarks/acceptance.py --real ../shared/data/Churn_Modelling.csv
 """
@@ -29,10 +31,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from bankchurn.artifacts import runtime_versions
 from bankchurn.config import load_config
 from bankchurn.data import frame_to_matrix, load_csv
+from bankchurn.plots import PLOT_TITLES, write_plots
 from bankchurn.synth import write_csv
 from bankchurn.train import build_pipeline, train
 
 REAL_BAR = 0.86
+# Beside the report, relative to its folder: docs/img/acceptance/*.png.
+PLOTS_SUBDIR = Path("img") / "acceptance"
 SYNTHETIC_BAR = 0.80
 
 
@@ -75,6 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     versions = runtime_versions()
     hold = result.metrics["holdout"]
+    plots = write_plots(
+        result.holdout_target,
+        result.holdout_scores,
+        result.threshold,
+        args.out.parent / PLOTS_SUBDIR,
+        f"real data ({args.real.name}), holdout of {hold['rows']} rows",
+    )
     lines = [
         "# Acceptance: real-data quality bars",
         "",
@@ -97,6 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Real holdout at the chosen threshold ({result.threshold:.4f}): "
         f"F1 {hold['f1']:.3f}, precision {hold['precision']:.3f}, "
         f"recall {hold['recall']:.3f}, Brier {hold['brier']:.4f}.",
+        "",
+        f"## The real holdout ({hold['rows']} rows), plotted",
+        "",
+        "The model trained on the real file's training part, scored on its holdout: the same "
+        "scores as the first row of the table (ROC-AUC in the legend).",
+        "",
+        *(
+            f"![{PLOT_TITLES[name]}]({path.relative_to(args.out.parent).as_posix()})"
+            for name, path in plots.items()
+        ),
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

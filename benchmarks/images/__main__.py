@@ -14,9 +14,10 @@ from pathlib import Path
 import benchmarks.images
 from benchmarks.containers import Containers
 from benchmarks.errors import run_cli
+from benchmarks.images import stored
 from benchmarks.images.builds import build, hadolint, label_args, preflight, read_build_args
 from benchmarks.images.catalogue import BUILD_TAG, LABEL, Image, Result, catalogue
-from benchmarks.images.report import render
+from benchmarks.images.report import draw_chart, render, run_context
 from benchmarks.images.runtime import measure_runtime
 from benchmarks.images.static import gzip_size, measure_static
 from tooling.docker import docker
@@ -29,6 +30,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="cold starts per image (default 5)")
     parser.add_argument("--skip-cold-build", action="store_true", help="no --no-cache builds")
     parser.add_argument("--out", type=Path, default=DOCS / "images.md")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: rewrite --out and its chart from the numbers in its .json",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be >= 1")
@@ -77,25 +83,34 @@ def measure(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    numbers = args.out.with_suffix(".json")
+    if args.render_only:
+        images, results, context = stored.load(numbers)
+        args.out.write_text(render(images, results, context, args.out))
+        chart = draw_chart(images, results, args.out, context)
+        print(f"images: rewrote {args.out} and {chart} from {numbers}")
+        return 0
     # `docker stop` or Ctrl-C of this script still removes its containers (measure's finally).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     images = catalogue()
     build_args = read_build_args()
     preflight(images, build_args)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    context = run_context(images, build_args, arguments)
     load_before = os.getloadavg()
     began = time.monotonic()
     results = measure(images, build_args, args)
-    context = {
-        "build_args": build_args,
+    context |= {
         "load": (load_before, os.getloadavg()),
         "minutes": (time.monotonic() - began) / 60,
-        "argv": sys.argv[1:] if argv is None else list(argv),
         "runs": args.runs,
         "skip_cold_build": args.skip_cold_build,
     }
-    args.out.write_text(render(images, results, context))
-    print(f"images: wrote {args.out}")
+    args.out.write_text(render(images, results, context, args.out))
+    stored.save(numbers, images, results, context)
+    chart = draw_chart(images, results, args.out, context)
+    print(f"images: wrote {args.out}, {numbers} and {chart}")
     return 0
 
 

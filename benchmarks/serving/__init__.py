@@ -1,7 +1,8 @@
 """Serve the committed model with bankchurn and with its peers; load each with wrk.
 
-Writes docs/benchmarks.md (the generated report) and docs/benchmarks.json (the same
-numbers for machines: deploy/k8s sizes pods from its ``capacity`` object).
+Writes docs/benchmarks.md (the generated report), docs/benchmarks.json (the same
+numbers for machines: deploy/k8s sizes pods from its ``capacity`` object) and the
+throughput bar chart docs/img/benchmarks-throughput.png (benchmarks.charts).
 
 Contestants, all serving models/ and answered with the same 100 customers:
 
@@ -35,7 +36,7 @@ Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers
 they survive a noisy or slower machine, absolute numbers do not.
 
     .venv/bin/python -m benchmarks.serving [--only bankchurn-onnx,mlflow] [--duration 10]
-    .venv/bin/python -m benchmarks.serving --render-only   # the report again from its .json
+    .venv/bin/python -m benchmarks.serving --render-only   # report + chart from the .json
 
 Peers run from their own venvs (.venv-bench/<peer>, from benchmarks/peers/*/requirements.txt;
 ``make bench`` creates them). Needs wrk and taskset (Debian packages wrk, util-linux).

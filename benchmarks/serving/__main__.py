@@ -22,7 +22,7 @@ from benchmarks.serving.contestant import Contestant
 from benchmarks.serving.contestants import contestants
 from benchmarks.serving.image import production_image_cold_start
 from benchmarks.serving.measure import measure_all
-from benchmarks.serving.report import machine, render
+from benchmarks.serving.report import draw_chart, machine, render
 from benchmarks.serving.verdicts import capacity, goals
 from tooling.paths import DOCS, MODEL_DIR
 
@@ -68,8 +68,10 @@ def chosen_contestants(only: str | None) -> list[Contestant]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     if args.render_only:
-        args.out.write_text(render(json.loads(args.out.with_suffix(".json").read_text())))
-        print(f"rewrote {args.out} from {args.out.with_suffix('.json')}")
+        stored = json.loads(args.out.with_suffix(".json").read_text())
+        args.out.write_text(render(stored, args.out))
+        chart = draw_chart(stored, args.out)
+        print(f"rewrote {args.out} and {chart} from {args.out.with_suffix('.json')}")
         return 0
 
     for tool in ("wrk", "taskset"):
@@ -106,9 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "goals": goals(results, image),
         "capacity": None if measured is None else measured.as_json(),
     }
-    args.out.write_text(render(report))
+    args.out.write_text(render(report, args.out))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
+    chart = draw_chart(report, args.out)
+    print(f"wrote {args.out}, {args.out.with_suffix('.json')} and {chart}")
     return 0
 
 

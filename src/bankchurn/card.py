@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def save_model(
     onnx_tolerance: float = PARITY_TOLERANCE,
 ) -> dict[str, Any]:
     """Write the pipeline, its ONNX twin if it passes the parity check on the holdout,
-    the card (JSON) and the human-readable summary."""
+    the card (JSON), the holdout's plots and the human-readable summary that shows them."""
     exported = export_onnx(
         result.pipeline, result.holdout_matrix, result.threshold, tolerance=onnx_tolerance
     )
@@ -63,8 +64,25 @@ def save_model(
     # A refused export must not leave a previous training's graph beside the new model.
     (out_dir / ONNX_FILE).unlink(missing_ok=True)
     card = write_artifacts(result.pipeline, card, out_dir, extra_files=extra)
-    (out_dir / SUMMARY_FILE).write_text(render_summary(card))
+    write_report(card, result.holdout_target, result.holdout_scores, out_dir)
     return card
+
+
+def write_report(card: dict[str, Any], y: Any, p: Any, out_dir: Path) -> dict[str, Path]:
+    """The holdout's plots in ``out_dir``/plots and MODEL_CARD.md showing them; the plots'
+    paths. ``y``/``p`` are the holdout's labels and scores, the ones the card's metrics use.
+
+    The plots are not card artifacts (nothing loads them, so nothing verifies them)."""
+    # matplotlib is training-side only: imported here, never by serving (see bankchurn.plots).
+    from bankchurn.plots import PLOT_TITLES, PLOTS_DIR, write_plots
+
+    subtitle = f"{card['model_name']} {card['model_version']}, holdout of {len(y)} rows"
+    paths = write_plots(y, p, float(card["threshold"]["value"]), out_dir / PLOTS_DIR, subtitle)
+    shown = [
+        (PLOT_TITLES[name], path.relative_to(out_dir).as_posix()) for name, path in paths.items()
+    ]
+    (out_dir / SUMMARY_FILE).write_text(render_summary(card, shown))
+    return paths
 
 
 def describe_onnx(card: dict[str, Any]) -> str:
@@ -104,7 +122,19 @@ def describe_explanation(card: dict[str, Any]) -> str:
     )
 
 
-def render_summary(card: dict[str, Any]) -> str:
+def describe_plots(plots: Sequence[tuple[str, str]], rows: int) -> list[str]:
+    """MODEL_CARD.md's plot section; ``plots`` are (title, path relative to the model folder)."""
+    if not plots:
+        return []
+    return [
+        f"Holdout plots ({rows} rows, the metrics above; `bankchurn report plots` redraws them):",
+        "",
+        *(f"![{title}]({path})" for title, path in plots),
+        "",
+    ]
+
+
+def render_summary(card: dict[str, Any], plots: Sequence[tuple[str, str]] = ()) -> str:
     holdout = card["metrics"]["holdout"]
     cv = card["metrics"]["cross_validation"]
     data = card["training_data"]
@@ -134,6 +164,7 @@ def render_summary(card: dict[str, Any]) -> str:
         f"Holdout confusion matrix ({holdout['rows']} rows): TN {cm['tn']}, FP {cm['fp']}, "
         f"FN {cm['fn']}, TP {cm['tp']}.",
         "",
+        *describe_plots(plots, holdout["rows"]),
         describe_onnx(card),
         "",
         describe_drift(card),

@@ -98,6 +98,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plots(args: argparse.Namespace) -> int:
+    from bankchurn.report import redraw_plots
+
+    for path in redraw_plots(args.model, args.data).values():
+        print(f"wrote {path}")
+    return 0
+
+
 def _tracking_uri(args: argparse.Namespace) -> str | None:
     """--tracking-uri, else MLFLOW_TRACKING_URI; None (after saying so) when neither is set."""
     tracking_uri: str | None = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
@@ -215,6 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--drop-invalid", action="store_true")
     drift.add_argument("--json", action="store_true", help="print {rows, psi: {feature: value}}")
     drift.set_defaults(run=_drift)
+
+    report = commands.add_parser("report", help="a saved model's report").add_subparsers(
+        dest="report_command", required=True
+    )
+    plots = report.add_parser(
+        "plots",
+        help="redraw MODEL_FOLDER/plots/*.png (ROC, precision-recall, calibration, scores) and "
+        "MODEL_CARD.md from the model's holdout, found again in its training CSV",
+    )
+    plots.add_argument("--model", type=Path, default=Path("models"))
+    plots.add_argument("--data", type=Path, required=True, help="the CSV the model trained on")
+    plots.set_defaults(run=_plots)
 
     model = commands.add_parser("model", help="inspect or export models").add_subparsers(
         dest="model_command", required=True

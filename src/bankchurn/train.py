@@ -24,7 +24,13 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset, frame_to_matrix
 from bankchurn.drift import DriftReference, build_reference
-from bankchurn.evaluate import Scores, choose_threshold, classification_metrics, ranking_metrics
+from bankchurn.evaluate import (
+    Labels,
+    Scores,
+    choose_threshold,
+    classification_metrics,
+    ranking_metrics,
+)
 from bankchurn.explain import explanation_section
 from bankchurn.schema import CATEGORICAL_INDICES, FEATURES, CategoricalFeature, Matrix
 
@@ -74,6 +80,7 @@ class TrainResult:
     threshold: float
     metrics: dict[str, Any]
     holdout_matrix: Matrix
+    holdout_target: Labels
     holdout_scores: Scores
     drift_reference: DriftReference
     # The model card's reason-code method and reference customer (bankchurn.explain).
@@ -84,16 +91,23 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
-def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
-    matrix = frame_to_matrix(dataset.features)
-    target = dataset.target
+def split_holdout(dataset: Dataset, config: TrainConfig) -> tuple[Matrix, Matrix, Labels, Labels]:
+    """(x_train, x_holdout, y_train, y_holdout): the stratified, seeded split of step 1.
+
+    The one definition of the holdout, so `bankchurn report plots` finds again the very rows
+    a saved model's card was scored on."""
     x_train, x_hold, y_train, y_hold = train_test_split(
-        matrix,
-        target,
+        frame_to_matrix(dataset.features),
+        dataset.target,
         test_size=config.split.test_size,
-        stratify=target,
+        stratify=dataset.target,
         random_state=config.seed,
     )
+    return x_train, x_hold, y_train, y_hold
+
+
+def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
+    x_train, x_hold, y_train, y_hold = split_holdout(dataset, config)
 
     folds = StratifiedKFold(config.split.cv_folds, shuffle=True, random_state=config.seed)
     out_of_fold = np.zeros(len(y_train), dtype=np.float64)
@@ -125,6 +139,7 @@ def train(dataset: Dataset, config: TrainConfig) -> TrainResult:
         threshold,
         metrics,
         x_hold,
+        y_hold,
         holdout_scores,
         build_reference(x_train),
         explanation_section(x_train),

@@ -23,6 +23,9 @@ FORBIDDEN = {
     "MLflow runs": re.compile(r"^/app/mlruns(/|$)"),
     "tool caches": re.compile(r"(^|/)\.(pytest_cache|mypy_cache|ruff_cache|hypothesis)(/|$)"),
     "host bytecode": re.compile(r"^/app/.*\.cpython-311\.pyc$"),
+    # The model report's pictures and the library that draws them are training-side only.
+    "model report plots": re.compile(r"^/app/models/(plots(/|$)|.*\.png$)"),
+    "matplotlib": re.compile(r"/(site|dist)-packages/(matplotlib|mpl_toolkits)(/|$)"),
 }
 
 

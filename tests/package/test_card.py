@@ -9,6 +9,7 @@ import numpy as np
 from bankchurn.card import render_summary, save_model
 from bankchurn.config import TrainConfig
 from bankchurn.data import Dataset
+from bankchurn.plots import PLOT_FILES, PLOT_TITLES
 from bankchurn.predictor import load_predictor
 from bankchurn.train import TrainResult
 
@@ -36,7 +37,9 @@ def test_saved_model_card_describes_the_model(
     assert set(card["versions"]) == {"python", "scikit-learn", "numpy", "joblib"}
     assert "/" not in card["training_data"]["file"]
     summary = (fast_model_dir / "MODEL_CARD.md").read_text()
-    assert summary == render_summary(card)
+    assert summary == render_summary(
+        card, [(PLOT_TITLES[n], f"plots/{f}") for n, f in PLOT_FILES.items()]
+    )
     assert card["model_version"] in summary
 
 
