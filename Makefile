@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
+.PHONY: help setup lock train serve test test-extras lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
 
 # The descriptions are this file's text: sed fills in the variables they name ($(HOST), $(PORT)).
 help: ## list the targets
@@ -61,6 +61,9 @@ serve: $(STAMP) ## serve models/ on http://$(HOST):$(PORT) (docs at /docs)
 
 test: $(STAMP) ## tooling, package, model and API tests (real model, HTTP, MLflow server), with coverage
 	$(BIN)/pytest tests/tooling tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
+
+test-extras: $(STAMP) ## each extra (train, serve-onnx, serve) from its lock in a fresh venv: trains, serves (~1 min)
+	$(BIN)/pytest tests/extras
 
 lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff check .
