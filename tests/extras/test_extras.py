@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,10 +45,17 @@ def run(*command: str | Path, cwd: Path | None = None, **env: str) -> str:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """bankchurn's wheel, built with the dev venv's locked setuptools (no build isolation)."""
+    """bankchurn's wheel, built with the dev venv's locked setuptools (no build isolation),
+    from a copy of the sources: setuptools writes build/ beside the pyproject.toml it builds."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    for name in ("src", "app"):
+        shutil.copytree(REPO_ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))  # fmt: skip
     out = tmp_path_factory.mktemp("wheel")
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "--wheel-dir", out, REPO_ROOT)  # fmt: skip
+        "--wheel-dir", out, source)  # fmt: skip
     [built] = out.glob("bankchurn-*.whl")
     return built
 
