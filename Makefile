@@ -11,17 +11,22 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
+.PHONY: help setup lock train serve test test-extras lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
 
+# The descriptions are this file's text: sed fills in the variables they name ($(HOST), $(PORT)).
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}' \
+		| sed -e 's/\$$(HOST)/$(HOST)/g' -e 's/\$$(PORT)/$(PORT)/g'
 
+# Not --quiet: the first run installs ~200 locked packages (about a minute); pip's lines show it progressing.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@echo "setup: building $(VENV) from the hash-locked requirements-dev.txt (about a minute, only when a lock changes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --require-hashes -r requirements-dev.txt
 	# --no-deps: every dependency already came, hash-checked, from the lock above.
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+	@echo "setup: $(VENV) is ready"
 
 setup: $(STAMP) ## create .venv from the locked requirements (done automatically by other targets)
 
@@ -51,10 +56,14 @@ train: $(STAMP) $(SYNTH) ## train the default model on synthetic data into model
 	OMP_NUM_THREADS=2 $(BIN)/bankchurn train --data $(SYNTH) --out models --config configs/train.yaml
 
 serve: $(STAMP) ## serve models/ on http://$(HOST):$(PORT) (docs at /docs)
-	$(BIN)/uvicorn app.fastapi_app:app --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn app.fastapi_app:app --host $(HOST) --port $(PORT) --no-access-log \
+		--log-config app/uvicorn_logging.json
 
 test: $(STAMP) ## tooling, package, model and API tests (real model, HTTP, MLflow server), with coverage
 	$(BIN)/pytest tests/tooling tests/package tests/api --cov --cov-report=term $(PYTEST_ARGS)
+
+test-extras: $(STAMP) ## each extra (train, serve-onnx, serve) from its lock in a fresh venv: trains, serves (~1 min)
+	$(BIN)/pytest tests/extras
 
 lint: $(STAMP) ## ruff (lint + format check) and strict mypy
 	$(BIN)/ruff check .

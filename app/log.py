@@ -5,6 +5,10 @@ logs under ``bankchurn.api.*``; uvicorn's server messages are routed through the
 handler once the app starts, and uvicorn's own access log is switched off because
 ``RequestContextMiddleware`` writes a better one (request id, route template, latency).
 Run uvicorn with ``--no-access-log`` as well, so it does not even format those lines.
+uvicorn logs its first lines ("Started server process", "Waiting for application
+startup.") before the app exists: ``--log-config app/uvicorn_logging.json`` (``make serve``
+and docker/serve.py pass it) gives them this module's handler and format from the start,
+through ``server_formatter``.
 Customers' feature values are never logged unless BANKCHURN_LOG_FEATURES=true.
 """
 
@@ -16,6 +20,8 @@ from typing import Literal, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
+
+from app.settings import SettingsError, get_settings
 
 LOGGER = "bankchurn.api"
 access_logger = logging.getLogger(f"{LOGGER}.access")
@@ -67,6 +73,16 @@ def _formatter(fmt: Literal["json", "text"]) -> logging.Formatter:
         reserved_attrs=sorted(_NOT_LOGGED),
         timestamp="time",
     )
+
+
+def server_formatter() -> logging.Formatter:
+    """The formatter uvicorn's log config names: the service's format (BANKCHURN_LOG_FORMAT)."""
+    try:
+        fmt = get_settings().log_format
+    except SettingsError:
+        # The lifespan refuses these settings, with the reason; say it in the default format.
+        fmt = "json"
+    return _formatter(fmt)
 
 
 def configure_logging(level: str, fmt: Literal["json", "text"]) -> None:

@@ -13,12 +13,15 @@ close at shutdown: app/http_protocol.py) and a graceful-shutdown timeout, unless
 arguments choose their own. With the app's drain (BANKCHURN_DRAIN_SECONDS, 5 s) and
 that timeout (10 s) a stop takes at most ~15.5 s: inside compose's stop_grace_period
 (20 s) and Kubernetes' terminationGracePeriodSeconds (25 s, of which preStop sleeps 5 s).
+And the service's log config (app/uvicorn_logging.json), so uvicorn's own start-up lines,
+written before the app configures logging, are JSON lines like the rest (app/log.py).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -30,9 +33,10 @@ SERVER_DEFAULTS = {
 
 
 def uvicorn_arguments(args: list[str]) -> list[str]:
-    """``args`` plus each of SERVER_DEFAULTS the caller did not set."""
+    """``args`` plus each of SERVER_DEFAULTS (and the log config) the caller did not set."""
     given = {arg.split("=", 1)[0] for arg in args}
-    extra = [part for flag, value in SERVER_DEFAULTS.items() if flag not in given
+    defaults = {**SERVER_DEFAULTS, "--log-config": str(files("app") / "uvicorn_logging.json")}
+    extra = [part for flag, value in defaults.items() if flag not in given
              for part in (flag, value)]  # fmt: skip
     return [*args, *extra]
 

@@ -72,6 +72,24 @@ def _champion_score(client: MlflowClient, metric: str) -> tuple[str | None, floa
     return str(champion.version), run.data.metrics.get(f"holdout_{metric}")
 
 
+def local_artifact_root(tracking_uri: str) -> str | None:
+    """Where runs of a local SQLite store keep their artifacts: ``mlruns/`` beside the database.
+
+    MLflow's own default for a database store is ``./mlruns`` in the process's working
+    directory, so every run from another folder (a test from the repository root) left an
+    ``mlruns/`` there. None for other stores: a tracking server chooses its own.
+    """
+    path = tracking_uri.removeprefix("sqlite:///")
+    if path == tracking_uri or not path or path == ":memory:":
+        return None
+    return (Path(path).resolve().parent / "mlruns").as_uri()
+
+
+def _ensure_experiment(client: MlflowClient, tracking_uri: str) -> None:
+    if client.get_experiment_by_name(EXPERIMENT) is None:
+        client.create_experiment(EXPERIMENT, artifact_location=local_artifact_root(tracking_uri))
+
+
 def log_and_register(
     tracking_uri: str, result: TrainResult, card: dict[str, Any], model_dir: Path
 ) -> dict[str, Any]:
@@ -81,8 +99,9 @@ def log_and_register(
     rewritten with the MLflow provenance before being logged.
     """
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(EXPERIMENT)
     client = MlflowClient(tracking_uri)
+    _ensure_experiment(client, tracking_uri)
+    mlflow.set_experiment(EXPERIMENT)
     metric = card["config"]["champion_metric"]
     champion_version, champion_score = _champion_score(client, metric)
     score = float(card["metrics"]["holdout"][metric])

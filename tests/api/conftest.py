@@ -182,12 +182,21 @@ def scrape() -> Callable[[Any], Metrics]:
 class Server:
     """A ``uvicorn app.fastapi_app:app`` process on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], args: list[str], log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        args: list[str],
+        log_path: Path,
+        launcher: Callable[[int], list[str]] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        command = [sys.executable, "-m", "uvicorn", "app.fastapi_app:app"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), *args]
+        if launcher is None:
+            command = [sys.executable, "-m", "uvicorn", "app.fastapi_app:app"]
+            command += ["--host", "127.0.0.1", "--port", str(self.port), *args]
+        else:  # another way in (make serve, docker/serve.py), given the port
+            command = [*launcher(self.port), *args]
         with log_path.open("wb") as log:
             # A session of its own: close() can then end uvicorn's worker processes too.
             self.process = subprocess.Popen(
@@ -242,12 +251,13 @@ class Server:
 
 @pytest.fixture
 def serve(model_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start uvicorn servers for a test; whatever is still running is stopped after it."""
+    """Start uvicorn servers for a test; whatever is still running is stopped after it.
+    ``launcher``: the command that starts it, given the port (default ``python -m uvicorn``)."""
     servers: list[Server] = []
 
-    def start(*args: str, **env: str) -> Server:
+    def start(*args: str, launcher: Callable[[int], list[str]] | None = None, **env: str) -> Server:
         env = {"BANKCHURN_MODEL_DIR": str(model_dir), **env}
-        server = Server(env, list(args), tmp_path / f"uvicorn-{len(servers)}.log")
+        server = Server(env, list(args), tmp_path / f"uvicorn-{len(servers)}.log", launcher)
         servers.append(server)
         return server
 

@@ -54,11 +54,12 @@ def test_serve_py_selects_the_guarded_protocol_unless_told_otherwise() -> None:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    log_config = str(REPO_ROOT / "app" / "uvicorn_logging.json")
     assert module.uvicorn_arguments(["app.fastapi_app:app"]) == [
         "app.fastapi_app:app",
         "--http", "app.http_protocol:GuardedHttpToolsProtocol",
         "--timeout-graceful-shutdown", "10",
+        "--log-config", log_config,
     ]  # fmt: skip
-    assert module.uvicorn_arguments(["x", "--http=h11", "--timeout-graceful-shutdown", "3"]) == [
-        "x", "--http=h11", "--timeout-graceful-shutdown", "3",
-    ]  # fmt: skip
+    given = ["x", "--http=h11", "--timeout-graceful-shutdown", "3", "--log-config=mine.json"]
+    assert module.uvicorn_arguments(given) == given

@@ -17,6 +17,7 @@ from tests.compose.composetools import (
     compose_command,
     run,
 )
+from tooling.images_env import image
 
 ONE_SHOT_JOBS = {"train"}  # exit when done: nothing to probe; `api` waits for their exit code
 # ${VARIABLE:-registry/name:tag}: a pinned default anyone can override without editing the file.
@@ -63,8 +64,68 @@ def test_no_literal_secret_in_the_compose_file(compose: dict[str, Any]) -> None:
 def test_every_image_is_pinned_and_overridable(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         image = service["image"]
+        # The api tag follows the level: test_one_variable_picks_the_api_level.
+        if name == "api":
+            assert image == "${BANKCHURN_API_IMAGE:-bankchurn:${BANKCHURN_API_LEVEL:-production}}"
+            continue
         assert PINNED_IMAGE.match(image), f"{name}: {image!r} is not ${{VAR:-name:tag}}"
         assert not image.endswith(":latest}"), f"{name}: pin a version, not latest"
+
+
+def resolved_api(tmp_path: Path, **env: str) -> dict[str, Any]:
+    result = compose_config(tmp_path, {**TEST_ENV, **env})
+    assert result.returncode == 0, result.stderr
+    api: dict[str, Any] = yaml.safe_load(result.stdout)["services"]["api"]
+    return api
+
+
+@pytest.mark.parametrize("level", ["production", "level2", "level1"])
+def test_one_variable_picks_the_api_level(tmp_path: Path, level: str) -> None:
+    """BANKCHURN_API_LEVEL chooses the Dockerfile compose builds and the tag it runs: the one
+    `make images` gives that level (images.env), so either build serves the other's image."""
+    env = {} if level == "production" else {"BANKCHURN_API_LEVEL": level}
+    api = resolved_api(tmp_path, **env)
+    assert api["image"] == image(level)
+    assert api["build"]["dockerfile"] == f"docker/Dockerfile.{level}"
+    assert (REPO_ROOT / api["build"]["dockerfile"]).is_file()
+
+
+def test_the_api_tag_can_be_renamed_without_changing_the_level(tmp_path: Path) -> None:
+    api = resolved_api(tmp_path, BANKCHURN_API_IMAGE="mirror.example/bankchurn:production")
+    assert api["image"] == "mirror.example/bankchurn:production"
+    assert api["build"]["dockerfile"] == "docker/Dockerfile.production"
+
+
+BUILD_ARGS = {
+    "PYTHON_IMAGE", "PYTHON_SLIM_IMAGE", "DEBIAN_SLIM_IMAGE", "DISTROLESS_IMAGE",
+    "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX",
+}  # fmt: skip
+DOCKERFILES = {
+    "api": [f"docker/Dockerfile.{level}" for level in ("production", "level2", "level1")],
+    "train": ["docker/Dockerfile.train"],
+}
+
+
+@pytest.mark.parametrize("name", ["api", "train"])
+def test_the_projects_images_are_built_never_pulled(compose: dict[str, Any], name: str) -> None:
+    """No registry holds bankchurn's images: a missing tag is built from the repository
+    (`never` skips the pull; with a build section compose then builds), an existing one used."""
+    service = compose["services"][name]
+    assert service["pull_policy"] == "never"
+    assert service["build"]["context"] == "."
+    # Every base image and package-index ARG of the Dockerfiles can be given (air-gapped, mirrors).
+    for dockerfile in DOCKERFILES[name]:
+        declared = set(re.findall(r"^ARG ([A-Z_]+)", (REPO_ROOT / dockerfile).read_text(), re.M))
+        assert declared & BUILD_ARGS <= set(service["build"]["args"]), dockerfile
+
+
+def test_build_args_are_passed_only_when_set(tmp_path: Path) -> None:
+    """Unset, the Dockerfiles' upstream defaults apply (an empty PIP_NO_INDEX would break pip);
+    set in .env, they reach the build, as air-gapped builds need."""
+    assert "args" not in resolved_api(tmp_path)["build"]
+    given = resolved_api(tmp_path, PIP_NO_INDEX="1", BANKCHURN_BUILD_NETWORK="host")
+    assert given["build"]["args"] == {"PIP_NO_INDEX": "1"}
+    assert given["build"]["network"] == "host"
 
 
 def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -> None:

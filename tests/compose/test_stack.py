@@ -2,12 +2,15 @@
 
 What runs: docker-compose.yml itself under Compose v2 (`docker compose`, as users run it),
 under a unique project name, ports on random 127.0.0.1 ports, every volume removed at
-the end (`down -v`) even when a test fails. Images come from variables, as on an air-gapped
-site: the API image from BANKCHURN_API_IMAGE (default bankchurn:production, built by
-scripts/images/build.sh), the others from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or,
-when unset, from .cache/compose/standins.env written by scripts/compose/standins.sh (MLflow
-built from PyPI, Prometheus from Debian's package, the training image from
-docker/Dockerfile.train). A missing engine, tool or image FAILS the tests, never skips them.
+the end (`down -v`) even when a test fails. The API image is BUILT by `docker compose up`
+from docker/Dockerfile.production, as on a fresh clone, under a throwaway tag (so the tag
+is missing and compose must build it), with the build args scripts/images/build.sh used
+(.cache/images/build-args: the local stand-in bases and the loopback wheelhouse; BuildKit
+then reuses `make images`' layers). BANKCHURN_API_IMAGE, when set, names an image to run
+instead. The others come from MLFLOW_IMAGE / TRAIN_IMAGE / PROMETHEUS_IMAGE or, when unset,
+from .cache/compose/standins.env written by scripts/compose/standins.sh (MLflow built from
+PyPI, Prometheus from Debian's package, the training image from docker/Dockerfile.train).
+A missing engine, tool or image FAILS the tests, never skips them.
 
 Grafana is not started: no Grafana image or binary is reachable where CI runs. Its
 provisioning and dashboard are checked statically (test_grafana.py, and
@@ -28,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,16 +48,19 @@ from tooling.net import free_port, wait_until
 pytestmark = pytest.mark.docker
 
 STANDINS_ENV = REPO_ROOT / ".cache" / "compose" / "standins.env"
+BUILD_ARGS = REPO_ROOT / ".cache" / "images" / "build-args"
 LOG_FILE = REPO_ROOT / ".cache" / "compose" / "e2e-last.log"
-IMAGE_VARIABLES = ("BANKCHURN_API_IMAGE", "MLFLOW_IMAGE", "TRAIN_IMAGE", "PROMETHEUS_IMAGE")
+IMAGE_VARIABLES = ("MLFLOW_IMAGE", "TRAIN_IMAGE", "PROMETHEUS_IMAGE")
 SERVICES = ("mlflow", "train", "api", "prometheus")
-UP_TIMEOUT = 360  # MLflow's first start creates its database; training takes ~30 s on 2 cores
+# MLflow's first start creates its database; training takes ~30 s on 2 cores; the API build
+# reuses make images' layers (seconds), or rebuilds them (~1 min) when BuildKit pruned them.
+UP_TIMEOUT = 480
 T = TypeVar("T")
 
 
 def images() -> dict[str, str]:
-    """Image per variable: the environment first, then the stand-ins file and images.env."""
-    chosen = {"BANKCHURN_API_IMAGE": image("production")}
+    """Image per variable: the environment first, then the stand-ins file."""
+    chosen: dict[str, str] = {}
     if STANDINS_ENV.is_file():
         chosen.update({k: v for k, v in key_values(STANDINS_ENV).items() if k in IMAGE_VARIABLES})
     chosen.update({key: os.environ[key] for key in IMAGE_VARIABLES if os.environ.get(key)})
@@ -67,6 +74,40 @@ def images() -> dict[str, str]:
                 "scripts/compose/standins.sh for the others)"
             )
     return chosen
+
+
+def api_build_settings() -> dict[str, str]:
+    """What compose needs to build the API here: build.sh's build args, as .env lines."""
+    if not BUILD_ARGS.is_file():
+        pytest.fail(f"{BUILD_ARGS} is missing: run `make images` (scripts/images/build.sh) first")
+    words = BUILD_ARGS.read_text().split()
+    settings = dict(word.split("=", 1) for word in words[1::2] if "=" in word)
+    if "--network" in words:
+        settings["BANKCHURN_BUILD_NETWORK"] = words[words.index("--network") + 1]
+    return settings
+
+
+@contextmanager
+def wheelhouse_serving(settings: dict[str, str]) -> Iterator[None]:
+    """The loopback wheel server the build args name, running (started here if need be), so
+    a build step that misses BuildKit's cache can still install its wheels."""
+    url = settings.get("PIP_FIND_LINKS", "")
+    script = REPO_ROOT / "scripts" / "images" / "wheelhouse.sh"
+    if (
+        not url.startswith("http://127.0.0.1:")
+        or subprocess.run([script, "url"], capture_output=True, check=False).returncode == 0
+    ):
+        yield
+        return
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    subprocess.run(
+        [script, "start"], env={**os.environ, "WHEELHOUSE_PORT": port}, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        subprocess.run([script, "stop"], capture_output=True, check=False)
 
 
 def eventually(probe: Callable[[], T | None], what: str, timeout: float = 90.0) -> T:
@@ -92,6 +133,8 @@ class Stack:
     project: str
     env_file: Path
     ports: dict[str, int]
+    api_image: str
+    up_output: str = ""
 
     def compose(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         command = [
@@ -102,8 +145,9 @@ class Stack:
             "--file", str(COMPOSE_FILE),
             *args,
         ]  # fmt: skip
-        # Only what compose needs: no variable of the caller's shell reaches the file.
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # Only what compose needs: no variable of the caller's shell reaches the file. BuildKit:
+        # the Dockerfiles use cache and bind mounts (Docker >= 23 enables it by default).
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DOCKER_BUILDKIT": "1"}
         if "DOCKER_HOST" in os.environ:
             env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
         return subprocess.run(
@@ -144,9 +188,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("compose-e2e")
     data_dir = work / "data"
     data_dir.mkdir()
+    token = secrets.token_hex(4)
+    given_api = os.environ.get("BANKCHURN_API_IMAGE")
+    build = {} if given_api else api_build_settings()
     settings = {
         **TEST_ENV,
         **images(),
+        **build,
+        # A tag no one has: `up` must build it, as on a fresh clone.
+        "BANKCHURN_API_IMAGE": given_api or f"bankchurn-compose-e2e:{token}",
         "MLFLOW_PORT": ports["mlflow"],
         "BANKCHURN_API_PORT": ports["api"],
         "PROMETHEUS_PORT": ports["prometheus"],
@@ -156,10 +206,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     env_file = work / "e2e.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
-    started = Stack(f"bankchurne2e{secrets.token_hex(4)}", env_file, ports)
+    started = Stack(f"bankchurne2e{token}", env_file, ports, str(settings["BANKCHURN_API_IMAGE"]))
     try:
-        up = started.compose("up", "--detach", "--no-build", *SERVICES, timeout=UP_TIMEOUT)
+        with wheelhouse_serving(build):
+            up = started.compose("up", "--detach", *SERVICES, timeout=UP_TIMEOUT)
         assert up.returncode == 0, f"docker compose up failed:\n{up.stderr[-3000:]}"
+        started.up_output = up.stdout + up.stderr
         # `up --detach` returns once the api container started; its model loads after that.
         eventually(
             lambda: started.get("api", "/ready").status_code == 200 or None, "api /ready 200"
@@ -170,7 +222,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
         LOG_FILE.write_text(logs.stdout + logs.stderr)
         down = started.compose("down", "--volumes", "--remove-orphans", "--timeout", "10")
+        if not given_api:  # the throwaway tag only; its layers stay in the build cache
+            subprocess.run([DOCKER, "image", "rm", started.api_image], capture_output=True,
+                           check=False)  # fmt: skip
         assert down.returncode == 0, down.stderr
+
+
+def test_up_built_the_api_image_it_runs(stack: Stack) -> None:
+    """The tag was missing, so `docker compose up` built docker/Dockerfile.production (no
+    registry has it, and compose never tries to pull it) and runs exactly that image."""
+    if os.environ.get("BANKCHURN_API_IMAGE"):
+        pytest.fail("BANKCHURN_API_IMAGE is set: this run served a given image, built nothing")
+    built = subprocess.run(
+        [DOCKER, "image", "inspect", "--format", "{{json .}}", stack.api_image],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    image_info = json.loads(built.stdout)
+    labels = image_info["Config"]["Labels"]
+    assert labels["org.opencontainers.image.title"] == "bankchurn"
+    assert "production: distroless" in labels["org.opencontainers.image.description"]
+    assert image_info["Config"]["User"] == "65532:65532"
+    container = stack.compose("ps", "-q", "api").stdout.strip()
+    running = subprocess.run(
+        [DOCKER, "inspect", "--format", "{{.Image}}", container],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert running.stdout.strip() == image_info["Id"]
+    assert "pull access denied" not in stack.up_output
 
 
 def test_train_job_registers_a_champion_and_exits_zero(stack: Stack) -> None:
@@ -398,3 +476,31 @@ def test_a_tampered_model_makes_the_api_unready_and_the_alert_fire(stack: Stack)
 
     # Pending at the first evaluation, firing after the rule's `for: 2m`; either proves it.
     assert eventually(alert, "BankchurnModelNotReady")["state"] in {"pending", "firing"}
+
+
+def test_an_existing_api_tag_is_used_as_it_is_never_rebuilt(tmp_path: Path) -> None:
+    """With bankchurn:production already there (`make images`), `up` creates the api from it
+    and builds nothing: here a build could not even start (its base image does not exist)."""
+    production = image("production")
+    if not image_exists(production):
+        pytest.fail(f"image {production} is missing: run `make images`")
+    env_file = tmp_path / "present.env"
+    broken_build = {"DISTROLESS_IMAGE": "bankchurn-standin/no-such-base:none", "PIP_NO_INDEX": "1"}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in {**TEST_ENV, **broken_build}.items()))
+    stack = Stack(f"bankchurnpresent{secrets.token_hex(4)}", env_file, {}, production)
+    try:
+        created = stack.compose("up", "--no-start", "--no-deps", "api")
+        assert created.returncode == 0, created.stderr[-3000:]
+        assert "Building" not in created.stdout + created.stderr
+        container = stack.compose("ps", "--all", "-q", "api").stdout.strip()
+        used = subprocess.run(
+            [DOCKER, "inspect", "--format", "{{.Image}}", container],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        expected = subprocess.run(
+            [DOCKER, "image", "inspect", "--format", "{{.Id}}", production],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert used.stdout.strip() == expected.stdout.strip()
+    finally:
+        stack.compose("down", "--volumes", "--remove-orphans")

@@ -7,6 +7,8 @@ export's parity gate enforces at training time.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -129,3 +131,17 @@ def test_metrics_exposes_the_service_metrics(served: dict[str, Container], level
     text = body.decode()
     for name in ("bankchurn_model_ready 1.0", "bankchurn_predictions_total", "http_requests_total"):
         assert name in text, f"{name!r} missing from /metrics of {container.image}"
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_uvicorns_lines_are_json_from_the_first(served: dict[str, Container], level: str) -> None:
+    """uvicorn's "Started server process" comes before the app configures logging: the
+    images give uvicorn the service's log config, so it is a JSON line like the rest.
+    (Not every line is JSON: onnxruntime's C++ logger writes its own warnings to stderr.)"""
+    lines = served[level].logs().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert not [line for line in lines if re.match(r"(INFO|WARNING|ERROR): ", line)], lines
+    first = records[0]
+    assert first["message"].startswith("Started server process"), lines[:3]
+    assert (first["logger"], first["level"]) == ("uvicorn.error", "INFO")
+    assert any(r["message"].startswith("Uvicorn running on") for r in records)

@@ -213,3 +213,30 @@ def test_cli_trains_registers_and_exports_through_a_real_server(
     assert served.card["mlflow"]["registered_version"] == "1"
     assert served.card["model_version"] == load_predictor(trained).card["model_version"]
     assert (exported / "model.joblib").read_bytes() == (trained / "model.joblib").read_bytes()
+
+
+def test_a_local_store_keeps_its_artifacts_beside_the_database_not_in_the_working_folder(
+    tmp_path: Path,
+    synthetic_dataset: Dataset,
+    fast_config: TrainConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MLflow's default artifact root for a database store is ./mlruns of whatever folder the
+    process runs in: `make test` left one in the repository root. The runs' files belong to
+    the store they describe."""
+    store = tmp_path / "store"
+    store.mkdir()
+    working = tmp_path / "elsewhere"
+    working.mkdir()
+    monkeypatch.chdir(working)
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+
+    _, provenance = register(uri, synthetic_dataset, fast_config, tmp_path / "model")
+
+    assert list(working.iterdir()) == []
+    experiment = MlflowClient(uri).get_experiment_by_name("bankchurn")
+    assert experiment is not None
+    assert experiment.artifact_location == (store / "mlruns").as_uri()
+    run = MlflowClient(uri).get_run(str(provenance["run_id"]))
+    assert run.info.artifact_uri.startswith((store / "mlruns").as_uri())
+    assert (store / "mlruns").is_dir()
