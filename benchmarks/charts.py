@@ -59,20 +59,24 @@ def image_sizes(titles: Sequence[str], sizes: Sequence[tuple[float, float]]) -> 
 
 def throughput(results: Mapping[str, Any], leave_out: str | None = None) -> tuple[Panel, Panel]:
     """Single-row requests/s and batch rows/s per contestant, from the serving report's
-    results (docs/benchmarks.json's ``results``), in the table's order, but ``leave_out``."""
-    names = tuple(name for name in results if name != leave_out)
+    results (docs/benchmarks.json's ``results``), in the table's order, but ``leave_out``.
+    A contestant timed on other payloads only (the explain ones) is absent from a panel."""
+
+    def timed(kind: str) -> tuple[str, ...]:
+        return tuple(name for name in results if name != leave_out and kind in results[name])
 
     def rate(kind: str, per_row: bool) -> tuple[float, ...]:
         return tuple(
             results[name][kind]["throughput_rps"] * (results[name][kind]["rows"] if per_row else 1)
-            for name in names
+            for name in timed(kind)
         )
 
-    rows = next(iter(results.values()))["batch"]["rows"] if results else 0
+    batches = [result["batch"]["rows"] for result in results.values() if "batch" in result]
+    rows = batches[0] if batches else 0
     return (
-        Panel("One customer per request", "requests/s", names,
+        Panel("One customer per request", "requests/s", timed("single"),
               {"requests/s": rate("single", False)}),
-        Panel(f"{rows} customers per request", "customers/s", names,
+        Panel(f"{rows} customers per request", "customers/s", timed("batch"),
               {"customers/s": rate("batch", True)}),
     )  # fmt: skip
 

@@ -23,7 +23,7 @@ from benchmarks.serving.checks import drift_counters, explanations
 from benchmarks.serving.contestant import Contestant
 from benchmarks.serving.contestants import contestants
 from benchmarks.serving.process import running
-from tests.api import test_readme_explain as readme
+from tests.api import test_readme_examples as readme
 
 
 def by_name(name: str) -> Contestant:
@@ -88,7 +88,7 @@ def test_contributions_that_do_not_add_up_fail_the_explanation_check(base_url, m
 
 
 def test_the_explain_contestants_are_timed_on_readmes_customer():
-    path, body, _answer = readme.readme_example()
+    path, body, _answer = readme.readme_example("### Reason codes")
 
     payload = by_name("bankchurn-onnx-explain").payload_for(
         "explain", [body], encode_records([body])
