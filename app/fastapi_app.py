@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from app.draining import DrainMiddleware
 from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
+from app.http_metrics import HttpMetrics, HttpMetricsMiddleware, RouteTemplates
 from app.lifespan import lifespan
 from app.metrics import ServiceMetrics
 from app.middleware import (
@@ -71,9 +72,13 @@ def create_app(
             allow_headers=["Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         )
-    service_metrics.instrument(app)
+    # One template per request, resolved by whichever asks first (the metrics, inside).
+    templates = RouteTemplates()
+    if settings.http_metrics:
+        http_metrics = HttpMetrics(service_metrics.registry)
+        app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics, templates=templates)
     app.add_middleware(DrainMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, templates=templates, access_log=settings.access_log)
     for router in (health.router, predict.router, model.router, metrics.router):
         app.include_router(router, responses=documented(500))
     return app
