@@ -23,6 +23,9 @@ through the contestants in turn (throughput: median of the rounds), one run each
 fixed request rate (p50/p99), then loaded memory. Finally the production image's cold
 start in Docker (docker run to the first correct prediction).
 
+Before any server starts, the ablation (benchmarks/serving/ablation.py): bankchurn's app
+in this process with one layer off at a time, the cost of each layer in microseconds.
+
 Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers:
 they survive a noisy or slower machine, absolute numbers do not.
 
@@ -34,6 +37,6 @@ Peers run from their own venvs (.venv-bench/<peer>, from benchmarks/peers/*/requ
 
 One job per module: adapters (what each protocol is sent and answers), contestants,
 process (server processes and memory), wrk (the load generator), measure (the loop),
-image (the production image's cold start), verdicts (goals and capacity), report
-(the markdown) and __main__ (the command line).
+image (the production image's cold start), ablation (the layers' costs), verdicts (goals
+and capacity), report (the markdown) and __main__ (the command line).
 """

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from benchmarks.serving.ablation import render_ablation
 from benchmarks.serving.adapters import BATCH_ROWS, CUSTOMER_SEED
 from benchmarks.serving.measure import RATES
 
@@ -136,6 +137,7 @@ def render(report: dict[str, Any]) -> str:
             f"Production image `{image['image']}` (docker run --read-only, one core) to the first "
             f"prediction: median {image['median_s']:.2f} s (runs: {runs} s).",
         ]
+    out += render_ablation(report.get("ablation"))
     out += ["", "## How each contestant ran", ""]
     out += [f"- **{name}** ({r['title']}): {r['setup']}." for name, r in results.items()]
     out += [
