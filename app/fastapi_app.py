@@ -78,7 +78,9 @@ def create_app(
         http_metrics = HttpMetrics(service_metrics.registry)
         app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics, templates=templates)
     app.add_middleware(DrainMiddleware)
-    app.add_middleware(RequestContextMiddleware, templates=templates, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware, templates=templates, access_log=settings.access_log
+    )
     for router in (health.router, predict.router, model.router, metrics.router):
         app.include_router(router, responses=documented(500))
     return app
