@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -289,11 +288,11 @@ def render_ablation(ablation: dict[str, Any] | None) -> list[str]:
 
 
 def main() -> None:
-    """``python -m benchmarks.serving.ablation``: the table alone, printed."""
+    """``python -m benchmarks.serving.ablation``: the table alone, printed (``python -m
+    benchmarks.serving`` writes it into docs/benchmarks.md with the rest)."""
     from tooling.paths import MODEL_DIR
 
     print("\n".join(render_ablation(measure_ablation(MODEL_DIR, 300, 5))))
-    print(json.dumps({"note": "python -m benchmarks.serving writes it into docs/benchmarks.md"}))
 
 
 if __name__ == "__main__":
