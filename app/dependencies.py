@@ -43,8 +43,10 @@ async def get_metrics(request: Request) -> ServiceMetrics:
 ModelStateDep = Annotated[ModelState, Depends(get_model_state)]
 
 
-async def get_loaded_model(state: ModelStateDep) -> LoadedModel:
-    """The ready model, or a 503 that says why there is none (loading, tampered...)."""
+async def get_loaded_model(request: Request) -> LoadedModel:
+    """The ready model, or a 503 that says why there is none (loading, tampered...).
+    Tests override this one dependency to stand in for the model on every route."""
+    state: ModelState = request.app.state.model_state
     return state.require_ready()
 
 
@@ -62,11 +64,9 @@ class Scoring:
     metrics: ServiceMetrics
 
 
-async def get_scoring(request: Request) -> Scoring:
+async def get_scoring(request: Request, model: LoadedModelDep) -> Scoring:
     """The three at once (the model taken once per request: see app.model_state)."""
-    state = request.app.state
-    model_state: ModelState = state.model_state
-    return Scoring(model_state.require_ready(), state.settings, state.metrics)
+    return Scoring(model, request.app.state.settings, request.app.state.metrics)
 
 
 ScoringDep = Annotated[Scoring, Depends(get_scoring)]
