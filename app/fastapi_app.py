@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from app.api_keys import document_only_when_on
 from app.draining import DrainMiddleware
 from app.errors import REQUEST_ID_HEADER, documented, install_error_handlers
+from app.http_metrics import HttpMetrics, HttpMetricsMiddleware, RouteTemplates
 from app.lifespan import lifespan
 from app.metrics import ServiceMetrics
 from app.middleware import (
@@ -74,9 +75,15 @@ def create_app(
             allow_headers=["Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         )
-    service_metrics.instrument(app)
+    # One template per request, resolved by whichever asks first (the metrics, inside).
+    templates = RouteTemplates()
+    if settings.http_metrics:
+        http_metrics = HttpMetrics(service_metrics.registry)
+        app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics, templates=templates)
     app.add_middleware(DrainMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, templates=templates, access_log=settings.access_log
+    )
     routers = (health.router, predict.router, model.router, metrics.router, v2.router, v2.inference)
     for router in routers:
         app.include_router(router, responses=documented(500))

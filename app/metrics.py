@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from fastapi import FastAPI
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,8 +24,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator import metrics as http_metrics
 
 from app.input_drift import FeatureBinRecorder
 from app.log import model_logger
@@ -36,10 +33,12 @@ from bankchurn.schema import Matrix
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-# --- HTTP (recorded by prometheus-fastapi-instrumentator); handler = route template,
-# "none" for paths that match no route, so a scanner cannot explode the label set.
+# --- HTTP (recorded by app.http_metrics, as prometheus-fastapi-instrumentator named them);
+# handler = route template, UNMATCHED_ROUTE for paths that match no route, so a scanner
+# cannot explode the label set. Off with BANKCHURN_HTTP_METRICS=false.
 HTTP_REQUESTS_TOTAL = "http_requests_total"
 HTTP_REQUEST_DURATION_SECONDS = "http_request_duration_seconds"
+UNMATCHED_ROUTE = "none"
 # --- model
 PREDICTIONS_TOTAL = "bankchurn_predictions_total"
 CHURN_PROBABILITY = "bankchurn_churn_probability"
@@ -229,27 +228,14 @@ class ServiceMetrics:
             self.model_info.clear()
 
     def record_predictions(self, probabilities: list[float], decisions: list[bool]) -> None:
-        for probability, churn in zip(probabilities, decisions, strict=True):
-            self._predicted["churn" if churn else "no_churn"].inc()
+        # One inc per outcome per request (each takes the counter's lock), not one per row.
+        churned = sum(decisions)
+        if churned:
+            self._predicted["churn"].inc(churned)
+        if churned < len(decisions):
+            self._predicted["no_churn"].inc(len(decisions) - churned)
+        for probability in probabilities:
             self.churn_probability.observe(probability)
-
-    def instrument(self, app: FastAPI) -> None:
-        """Add the HTTP metrics middleware to ``app``, recording into this registry."""
-        instrumentator = Instrumentator(
-            should_group_status_codes=False,  # status="422", not "4xx"
-            should_group_untemplated=True,  # unknown paths -> handler="none"
-            registry=self.registry,
-        )
-        instrumentator.add(
-            http_metrics.requests(metric_name=HTTP_REQUESTS_TOTAL, registry=self.registry),
-            http_metrics.latency(
-                metric_name=HTTP_REQUEST_DURATION_SECONDS,
-                should_include_status=False,
-                buckets=HTTP_LATENCY_BUCKETS,
-                registry=self.registry,
-            ),
-        )
-        instrumentator.instrument(app)
 
 
 def is_multiprocess() -> bool:

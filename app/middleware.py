@@ -10,9 +10,7 @@ import re
 import uuid
 from time import perf_counter
 
-from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import (
@@ -23,11 +21,11 @@ from app.errors import (
     payload_too_large_message,
     request_id_of,
 )
+from app.http_metrics import RouteTemplates
 from app.log import access_logger
 
 # An incoming id is kept only if it is short and inert (no spaces, quotes, newlines).
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-UNMATCHED_ROUTE = "none"
 
 
 def request_id_for(headers: Headers) -> str:
@@ -35,16 +33,15 @@ def request_id_for(headers: Headers) -> str:
     return incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def route_template(scope: Scope) -> str:
-    """The matched route's template, as the HTTP metrics label it; "none" if unmatched."""
-    return get_route_name(Request(scope), should_include_root_path=False) or UNMATCHED_ROUTE
-
-
 class RequestContextMiddleware:
-    """Give each request an id (header in, header out) and write its access log line."""
+    """Give each request an id (header in, header out) and write its access log line
+    (unless ``access_log`` is off: BANKCHURN_ACCESS_LOG=false); the route template is the
+    one the HTTP metrics resolved for the same request (``templates``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, templates: RouteTemplates, access_log: bool = True) -> None:
         self.app = app
+        self.templates = templates
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,6 +59,9 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        if not self.access_log:
+            await self.app(scope, receive, send_with_id)
+            return
         try:
             await self.app(scope, receive, send_with_id)
         finally:
@@ -70,7 +70,7 @@ class RequestContextMiddleware:
                 extra={
                     "request_id": request_id,
                     "method": scope["method"],
-                    "route": route_template(scope),
+                    "route": self.templates(scope),
                     "status": status,
                     "duration_ms": round((perf_counter() - started) * 1000, 3),
                 },

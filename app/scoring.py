@@ -23,33 +23,36 @@ async def score(
     log_features: bool,
 ) -> list[ChurnPrediction]:
     """One prediction per customer, in order; records the model metrics."""
-    records = [customer.model_dump(exclude={"id"}) for customer in customers]
-    matrix = encode_records(records)
+    # A validated model's __dict__ is its fields by name: what encode_records reads (it
+    # ignores ``id``), without a model_dump copy per customer.
+    matrix = encode_records([vars(customer) for customer in customers])
     probabilities, seconds = await model.predict_proba(matrix)
     metrics.inference_duration.observe(seconds)
     metrics.record_inputs(model.drift, matrix)
-    threshold = model.threshold
+    threshold, version = model.threshold, model.version
+    scores = probabilities.tolist()
+    decisions = [probability >= threshold for probability in scores]
+    # Validated construction, not model_construct: pydantic-core checks the six fields faster
+    # than model_construct's Python loop sets them (100 rows: ~2.6x, measured in-process).
     predictions = [
         ChurnPrediction(
             id=customer.id,
-            churn_probability=float(probability),
-            churn=bool(probability >= threshold),
-            risk_band=risk_band(float(probability), threshold),
+            churn_probability=probability,
+            churn=churn,
+            risk_band=risk_band(probability, threshold),
             threshold=threshold,
-            model_version=model.version,
+            model_version=version,
         )
-        for customer, probability in zip(customers, probabilities, strict=True)
+        for customer, probability, churn in zip(customers, scores, decisions, strict=True)
     ]
-    metrics.record_predictions(
-        [p.churn_probability for p in predictions], [p.churn for p in predictions]
-    )
+    metrics.record_predictions(scores, decisions)
     if log_features:  # opt-in only: these are a customer's personal data
-        for record, prediction in zip(records, predictions, strict=True):
+        for customer, prediction in zip(customers, predictions, strict=True):
             prediction_logger.info(
                 "prediction",
                 extra={
                     "client_id": prediction.id,
-                    "features": record,
+                    "features": customer.model_dump(exclude={"id"}),
                     "churn_probability": prediction.churn_probability,
                     "model_version": prediction.model_version,
                 },

@@ -107,6 +107,18 @@ class Settings(BaseSettings):
         (),
         description="Comma-separated origins allowed by CORS; empty (the default) = closed.",
     )
+    # The two layers a deployment may already have elsewhere (a mesh or ingress that logs and
+    # counts every request); both on by default, and off only by these documented settings.
+    access_log: bool = Field(
+        True,
+        description="Write one JSON access log line per request (request id, route, status, "
+        "latency); request ids are given and echoed either way.",
+    )
+    http_metrics: bool = Field(
+        True,
+        description="Record http_requests_total and http_request_duration_seconds per route "
+        "template; the model metrics are recorded either way.",
+    )
     log_features: bool = Field(
         False, description="Log each scored customer's features (personal data; off by default)."
     )

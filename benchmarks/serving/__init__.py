@@ -32,6 +32,9 @@ fixed request rate (p50/p99), then loaded memory. The explain kind (README's cus
 rows come after they explained. Finally the production image's cold
 start in Docker (docker run to the first correct prediction).
 
+Before any server starts, the ablation (benchmarks/serving/ablation.py): bankchurn's app
+in this process with one layer off at a time, the cost of each layer in microseconds.
+
 Ratios to bankchurn-onnx and to the ceiling are reported beside absolute numbers:
 they survive a noisy or slower machine, absolute numbers do not.
 
@@ -45,6 +48,6 @@ One job per module: adapters (what each protocol is sent and answers), contestan
 the harness knows of one), contestants (the line-up), variants (bankchurn beside itself),
 more_peers (LitServe, Ray Serve), checks (what a contestant proves before it is timed),
 process (server processes and memory), wrk (the load generator), measure (the loop),
-image (the production image's cold start), verdicts (goals and capacity), report and
-report_features (the markdown) and __main__ (the command line).
+image (the production image's cold start), ablation (the layers' costs), verdicts (goals
+and capacity), report and report_features (the markdown) and __main__ (the command line).
 """

@@ -17,6 +17,7 @@ import benchmarks.serving
 from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import encode_records
 from benchmarks.errors import BenchError, run_cli
+from benchmarks.serving.ablation import measure_ablation
 from benchmarks.serving.adapters import EXPLAIN_CUSTOMER, bankchurn_payload, benchmark_customers
 from benchmarks.serving.contestant import Contestant
 from benchmarks.serving.contestants import contestants
@@ -43,6 +44,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
     parser.add_argument("--skip-image", action="store_true", help="no Docker cold-start run")
+    parser.add_argument("--ablation-requests", type=int, default=300, help="per variant and round")
+    parser.add_argument("--ablation-rounds", type=int, default=5)
+    parser.add_argument("--skip-ablation", action="store_true", help="no layer-by-layer costs")
     parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md")
     parser.add_argument(
         "--render-only",
@@ -88,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "batch": (customers, matrix),
     }
 
+    # In this process, before any server runs: nothing else of the benchmark competes for CPU.
+    ablation = (
+        None
+        if args.skip_ablation
+        else measure_ablation(MODEL_DIR, args.ablation_requests, args.ablation_rounds)
+    )
     with tempfile.TemporaryDirectory(prefix="bankchurn-bench-") as scratch:
         results = measure_all(chosen, inputs, reference, args, Path(scratch))
     image = None
@@ -107,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "image": image,
         "goals": goals(results, image),
         "capacity": None if measured is None else measured.as_json(),
+        "ablation": ablation,
     }
     args.out.write_text(render(report, args.out))
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import charts
+from benchmarks.serving.ablation import render_ablation
 from benchmarks.serving.adapters import BATCH_ROWS, CUSTOMER_SEED
 from benchmarks.serving.measure import RATES
 from benchmarks.serving.report_features import drift_section, explain_section, single_row_notes
@@ -173,6 +174,7 @@ def render(report: dict[str, Any], document: Path = Path("benchmarks.md")) -> st
             f"Production image `{image['image']}` (docker run --read-only, one core) to the first "
             f"prediction: median {image['median_s']:.2f} s (runs: {runs} s).",
         ]
+    out += render_ablation(report.get("ablation"))
     out += ["", "## How each contestant ran", ""]
     out += [f"- **{name}** ({r['title']}): {r['setup']}." for name, r in results.items()]
     out += [

@@ -141,16 +141,30 @@ BY_COLUMN: dict[str, Feature] = {f.column: f for f in FEATURES}
 Matrix = npt.NDArray[np.float64]
 
 
+# Up to this many records, row by row beats column writes (ten numpy slice assignments cost
+# ~40 us); measured in-process: 1 row 11 us vs 50, 100 rows 920 us vs 510 (the element-wise
+# writes of before: 15 and 1,230 us).
+_ROW_WISE_MAX = 8
+
+
 def encode_records(records: Sequence[Mapping[str, Any]]) -> Matrix:
     """Turn validated records (keyed by snake_case name) into the model's input matrix.
 
     Values must already satisfy the schema (the API and the CSV loader check them);
     an unknown category raises ValueError rather than becoming a silent default.
     """
+    if len(records) <= _ROW_WISE_MAX:  # Python floats, one numpy conversion
+        rows = [[f.encode(record[f.name]) for f in FEATURES] for record in records]
+        return np.array(rows, dtype=np.float64).reshape(len(records), len(FEATURES))
+    # A column at a time, through map (C loops): one numpy write per feature instead of
+    # one per value, and no Python call per value (a batch of 100 is 1,000 values).
     matrix = np.empty((len(records), len(FEATURES)), dtype=np.float64)
-    for row, record in enumerate(records):
-        for col, feature in enumerate(FEATURES):
-            matrix[row, col] = feature.encode(record[feature.name])
+    for col, feature in enumerate(FEATURES):
+        values = [record[feature.name] for record in records]
+        if isinstance(feature, CategoricalFeature):
+            matrix[:, col] = list(map(feature.categories.index, values))  # ValueError if unknown
+        else:
+            matrix[:, col] = list(map(float, values))
     return matrix
 
 

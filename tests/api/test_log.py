@@ -43,3 +43,15 @@ def test_uvicorn_access_log_is_replaced_by_the_apps(client):
 
     assert response.status_code == 200
     assert logging.getLogger("uvicorn.access").disabled
+
+
+def test_the_access_log_can_be_switched_off_and_request_ids_stay(make_client, capsys):
+    client = make_client(access_log=False)
+    capsys.readouterr()  # start-up lines
+    response = client.get("/health", headers={"X-Request-ID": "log-3"})
+    generated = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == "log-3"
+    assert len(generated.headers["X-Request-ID"]) == 32
+    assert capsys.readouterr().err == ""

@@ -115,3 +115,38 @@ def test_each_app_has_its_own_registry(make_client, customer, scrape):
 
     assert scrape(busy).total(names.PREDICTIONS_TOTAL) == 1
     assert scrape(idle).total(names.PREDICTIONS_TOTAL) == 0
+
+
+def test_http_metrics_can_be_switched_off_and_the_model_metrics_stay(make_client, customer,
+                                                                      scrape):  # fmt: skip
+    client = make_client(http_metrics=False)
+    assert client.post("/predict", json=customer).status_code == 200
+
+    metrics = scrape(client)
+
+    assert metrics.labels(names.HTTP_REQUESTS_TOTAL) == []
+    assert metrics.labels(f"{names.HTTP_REQUEST_DURATION_SECONDS}_count") == []
+    assert metrics.total(names.PREDICTIONS_TOTAL) == 1
+
+
+def test_the_handler_label_is_the_template_the_instrumentator_library_resolves(client, scrape):
+    """Templates are resolved once and cached: the cached label of every route, asked twice, and
+    of a 405, is what prometheus-fastapi-instrumentator's get_route_name gives for the path."""
+    from prometheus_fastapi_instrumentator.routing import get_route_name
+    from starlette.requests import HTTPConnection
+
+    paths = ["/health", "/ready", "/model", "/docs", "/openapi.json"]
+    for path in paths * 2:
+        assert client.get(path).status_code == 200
+    assert client.get("/predict").status_code == 405
+
+    handlers = {labels["handler"] for labels in scrape(client).labels(names.HTTP_REQUESTS_TOTAL)}
+
+    expected = {
+        get_route_name(HTTPConnection({"type": "http", "app": client.app, "method": method,
+                                       "path": path, "root_path": "", "headers": []}),
+                       should_include_root_path=False)
+        for method, path in [*(("GET", p) for p in paths), ("GET", "/predict")]
+    }  # fmt: skip
+    assert handlers == expected  # /metrics counts itself only after answering
+    assert "/predict" in handlers

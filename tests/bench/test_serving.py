@@ -15,8 +15,10 @@ import sys
 import numpy as np
 import pytest
 
+from app.settings import Settings
 from benchmarks.errors import BenchError
 from benchmarks.serving import measure
+from benchmarks.serving.ablation import FULL, variants
 from benchmarks.serving.adapters import BATCH_ROWS, Payload
 from benchmarks.serving.checks import EFFICIENCY_TOLERANCE, EXPLAIN_SAMPLE
 from benchmarks.serving.contestants import contestants
@@ -43,6 +45,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
             sys.executable, "-m", "benchmarks.serving", "--only", ",".join(SMOKE),
             "--duration", "1", "--repeats", "1", "--warmup", "1", "--rate-duration", "1",
             "--cold-runs", "1", "--skip-image", "--out", str(out),
+            "--ablation-requests", "10", "--ablation-rounds", "1",
         ],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -118,6 +121,36 @@ def test_the_report_states_machine_command_and_ratios(report):
     assert "1.00x" in markdown  # bankchurn-onnx against itself
     goals = {goal["goal"] for goal in report["goals"]}
     assert any("of the trivial-endpoint ceiling" in goal for goal in goals)
+
+
+def test_the_ablation_costs_every_layer_and_is_in_the_report(report):
+    ablation = report["ablation"]
+    layers = {layer["layer"]: layer for layer in ablation["layers"]}
+
+    assert set(layers) == {v.layer for v in variants()} - {FULL}
+    assert {"access log", "HTTP metrics", "request id", "body size limit", "request validation",
+            "scoring", "response serialisation", "drift counters"} <= set(layers)  # fmt: skip
+    assert ablation["full_us"]["single"] > 0
+    assert ablation["full_us"]["batch"] > 0
+    for layer in layers.values():
+        # The variant really ran (a time per request); its cost is the difference to its reference.
+        assert layer["variant_us"]["single"] > 0
+        reference = ablation["full_us"] if layer["against"] == FULL else (
+            layers[layer["against"]]["variant_us"])  # fmt: skip
+        assert layer["cost_us"]["single"] == pytest.approx(
+            reference["single"] - layer["variant_us"]["single"]
+        )
+    assert "## Where a request's time goes: one layer off at a time" in report["markdown"]
+    assert "| access log | BANKCHURN_ACCESS_LOG=false |" in report["markdown"]
+
+
+def test_the_settings_the_ablation_switches_are_documented_user_settings():
+    """No switch exists only to win the benchmark: those it sets are Settings fields, in README."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    for variant in variants():
+        for name in variant.settings:
+            assert name in Settings.model_fields
+            assert f"`BANKCHURN_{name.upper()}`" in readme
 
 
 def test_the_capacity_is_what_the_kubernetes_sizing_reads(report, tmp_path):

@@ -37,9 +37,13 @@ def test_image_contains_none_of(filesystems: dict[str, list[str]], level: str, w
     assert found == [], f"{IMAGES[level]} contains {what}: {found[:10]}"
 
 
+# What each image serves: levels 1-2 the scikit-learn pipeline, production the ONNX export alone.
+SERVED_MODEL = {"level1": "model.joblib", "level2": "model.joblib", "production": "model.onnx"}
+
+
 @pytest.mark.parametrize("level", list(IMAGES))
 def test_image_contains_the_service_and_the_model(filesystems: dict[str, list[str]], level: str):
     paths = set(filesystems[level])
 
-    assert {"/app/models/model.joblib", "/app/models/model_card.json"} <= paths
+    assert {f"/app/models/{SERVED_MODEL[level]}", "/app/models/model_card.json"} <= paths
     assert any(p.endswith("/app/fastapi_app.py") for p in paths)

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.docker
 IMAGE = IMAGES["production"]
 SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"}
 SITE_PACKAGES = "/opt/venv/lib/python3.13/site-packages"
+ONNXRUNTIME = f"{SITE_PACKAGES}/onnxruntime"
 
 
 def test_no_shell_can_be_started():
@@ -50,6 +51,32 @@ def test_serves_onnx_without_scikit_learn_scipy_or_pandas(filesystems: dict[str,
 
     assert "onnxruntime" in installed
     assert installed.isdisjoint({"sklearn", "scikit_learn", "scipy", "pandas", "joblib"})
+
+
+# What the ONNX image leaves out because serving never loads it (docker/Dockerfile.production says
+# why for each); the serving tests prove the image answers the same probabilities without them.
+NOT_SHIPPED = {
+    "the scikit-learn pickle": re.compile(r"^/app/models/model\.joblib$"),
+    "onnxruntime's C API library": re.compile(rf"^{ONNXRUNTIME}/capi/libonnxruntime\.so"),
+    "onnxruntime's tools": re.compile(
+        rf"^{ONNXRUNTIME}/(transformers|quantization|tools|datasets)(/|$)"
+    ),
+    "numpy's f2py": re.compile(rf"^{SITE_PACKAGES}/numpy/f2py(/|$)"),
+}
+
+
+@pytest.mark.parametrize("what", list(NOT_SHIPPED))
+def test_ships_nothing_serving_never_loads(filesystems: dict[str, list[str]], what: str):
+    found = [path for path in filesystems["production"] if NOT_SHIPPED[what].search(path)]
+
+    assert found == [], f"{IMAGE} contains {what}: {found[:5]}"
+
+
+def test_keeps_the_onnxruntime_binding_that_serves(filesystems: dict[str, list[str]]):
+    prefix = f"{ONNXRUNTIME}/capi/onnxruntime_pybind11_state"
+    binding = [p for p in filesystems["production"] if p.startswith(prefix)]
+
+    assert len(binding) == 1, binding
 
 
 def count_ready_workers(logs: str) -> int:
