@@ -40,25 +40,41 @@ def test_the_p99_at_the_fixed_rate(measured, readme):
     assert f"p99 of {rate['p99_ms']:.1f} ms at {rate['target_rps']} requests/s" in readme
 
 
-def test_sklearn_bankchurn_is_on_par_with_mlserver(measured, readme):
+def test_sklearn_bankchurn_against_mlserver(measured, readme):
     ratio = (
         _single(measured, "bankchurn-sklearn")["throughput_rps"]
         / _single(measured, "mlserver")["throughput_rps"]
     )
-    assert 0.9 <= ratio <= 1.1
-    assert "bankchurn on scikit-learn is on par with MLServer" in readme
+    assert ratio >= 0.9  # the same library underneath: never clearly behind
+    assert (
+        f"bankchurn on scikit-learn serves {ratio:.1f}x MLServer's single-row throughput" in readme
+    )
+
+
+def test_the_reason_code_figures(measured, readme):
+    onnx, sklearn = (
+        measured["results"][f"bankchurn-{backend}-explain"]["explain"]
+        for backend in ("onnx", "sklearn")
+    )
+    assert (
+        f"serve {onnx['throughput_rps']:.0f} requests/s on ONNX and "
+        f"{sklearn['throughput_rps']:.0f} on scikit-learn, "
+        f"p99 {onnx['rate']['p99_ms']:.0f} and {sklearn['rate']['p99_ms']:.0f} ms "
+        f"at {onnx['rate']['target_rps']} requests/s"
+    ) in readme
 
 
 def test_the_production_image_cold_start(measured, readme):
     assert f"about {measured['image']['median_s']:.1f} s after `docker run`" in readme
 
 
-def test_the_missed_ceiling_goal(measured, readme):
-    ratio = (
-        _single(measured, "bankchurn-onnx")["throughput_rps"]
-        / _single(measured, "fastapi-trivial")["throughput_rps"]
-    )
-    assert ratio < 0.2
-    assert "under a fifth of the trivial endpoint's throughput" in readme
-    [goal] = [g for g in measured["goals"] if "ceiling" in g["goal"]]
-    assert goal["met"] is False
+def test_the_missed_ceiling_goals(measured, readme):
+    onnx = _single(measured, "bankchurn-onnx")["throughput_rps"]
+    typed = onnx / _single(measured, "fastapi-typed")["throughput_rps"]
+    trivial = onnx / _single(measured, "fastapi-trivial")["throughput_rps"]
+    claim = f"not met: the ONNX backend reaches {typed * 100:.0f} % of the typed ceiling"
+    assert f"{claim} (goal: 60 %)" in readme
+    assert f"and {trivial * 100:.0f} % of the trivial endpoint's throughput" in readme
+    ceilings = [g for g in measured["goals"] if "ceiling" in g["goal"]]
+    assert len(ceilings) == 2
+    assert not any(goal["met"] for goal in ceilings)
