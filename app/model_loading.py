@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.card_schemas import ModelCardResponse
 from app.risk_bands import describe_risk_bands
-from app.schemas import ModelCardResponse
 from app.settings import Settings
 from bankchurn.artifacts import CARD_FILE, ModelLoadError
 from bankchurn.drift import DriftReference, DriftReferenceError, reference_from_card

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api_keys import ApiKeyDep
+from app.card_schemas import ModelCardResponse
 from app.dependencies import LoadedModelDep
 from app.errors import documented
-from app.schemas import ModelCardResponse
 
 router = APIRouter(tags=["model"], dependencies=[ApiKeyDep], responses=documented(401))
 
