@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -10,11 +10,10 @@ from app.api_keys import ApiKeyDep
 from app.dependencies import ScoringDep
 from app.errors import BatchTooLargeError, documented
 from app.explaining import (
-    DEFAULT_K,
-    ExplainQuery,
-    KQuery,
+    EXPLAIN_OPENAPI,
     add_reasons,
     check_request,
+    explain_options,
     explain_responses,
 )
 from app.json_body import JSON_MEDIA_TYPE, JsonBodyRoute
@@ -43,15 +42,16 @@ def json_response(answer: BaseModel) -> Response:
     summary="Churn probability, decision and risk band for one customer",
     response_model=ChurnPrediction,
     responses=explain_responses(400, 413, 415, 422, 503),
+    openapi_extra=EXPLAIN_OPENAPI,
 )
 async def predict(
     customer: PredictRequest,
     scoring: ScoringDep,
-    explain: ExplainQuery = False,
-    k: KQuery = DEFAULT_K,
+    request: Request,
 ) -> Response:
     model, settings, metrics = scoring.model, scoring.settings, scoring.metrics
-    reasons = check_request(model, explain, k, 1, settings.max_explain_batch)
+    options = explain_options(request)
+    reasons = check_request(model, options.explain, options.k, 1, settings.max_explain_batch)
     [prediction] = await score(model, [customer], metrics, log_features=settings.log_features)
     if reasons:
         await add_reasons(model, [customer], [prediction], reasons, metrics)
@@ -63,18 +63,21 @@ async def predict(
     summary="Predictions for several customers, in request order",
     response_model=BatchResponse,
     responses=explain_responses(400, 413, 415, 422, 503),
+    openapi_extra=EXPLAIN_OPENAPI,
 )
 async def predict_batch(
     batch: BatchRequest,
     scoring: ScoringDep,
-    explain: ExplainQuery = False,
-    k: KQuery = DEFAULT_K,
+    request: Request,
 ) -> Response:
     """One invalid customer rejects the whole batch (422, its index in ``loc``)."""
     model, settings, metrics = scoring.model, scoring.settings, scoring.metrics
     if len(batch.customers) > settings.max_batch:
         raise BatchTooLargeError(len(batch.customers), settings.max_batch)
-    reasons = check_request(model, explain, k, len(batch.customers), settings.max_explain_batch)
+    options = explain_options(request)
+    reasons = check_request(
+        model, options.explain, options.k, len(batch.customers), settings.max_explain_batch
+    )
     metrics.batch_size.observe(len(batch.customers))
     predictions = await score(model, batch.customers, metrics, log_features=settings.log_features)
     if reasons:

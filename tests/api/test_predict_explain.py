@@ -134,6 +134,27 @@ def test_explain_must_be_a_boolean(client, customer) -> None:
     assert [d["loc"] for d in response.json()["error"]["details"]] == [["query", "explain"]]
 
 
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_query_parameters_read_as_fastapi_reads_them(client, customer, path) -> None:
+    """explain/k are parsed by app.explaining, not declared: lax booleans, the last of
+    repeated values, unknown parameters ignored, as FastAPI's Query arguments were."""
+    body = customer if path == "/predict" else {"customers": [customer]}
+
+    answer = client.post(f"{path}?explain=yes&k=1&k=4&unknown=1", json=body).json()
+
+    prediction = answer if path == "/predict" else answer["predictions"][0]
+    assert len(prediction["reasons"]) == 4
+
+
+def test_a_bad_body_is_reported_before_a_bad_query(client, customer) -> None:
+    """The body is validated first; its errors come alone, the query's once it is valid."""
+    bad_both = client.post("/predict?explain=true&k=0", json={**customer, "age": "old"})
+    bad_query = client.post("/predict?explain=true&k=0", json=customer)
+
+    assert [d["loc"] for d in bad_both.json()["error"]["details"]] == [["body", "age"]]
+    assert [d["loc"] for d in bad_query.json()["error"]["details"]] == [["query", "k"]]
+
+
 def test_explaining_more_than_the_explain_limit_is_refused_with_413(make_client, customer):
     client = make_client(max_explain_batch=2)
     batch = {"customers": [customer] * 3}
