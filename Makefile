@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock train serve test test-extras lint lint-static format acceptance images test-images bench-images bench test-bench up test-compose test-k8s k8s-sizing clean
+.PHONY: help setup lock train serve test test-extras lint lint-static format acceptance images test-images bench-images bench-instructions bench test-bench up test-compose test-k8s k8s-sizing clean
 
 # The descriptions are this file's text: sed fills in the variables they name ($(HOST), $(PORT)).
 help: ## list the targets
@@ -94,6 +94,9 @@ test-images: $(STAMP) ## prove the built images: same predictions, non-root, hea
 
 bench-images: $(STAMP) $(TOOLS_STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
 	$(BIN)/python -m benchmarks.images
+
+bench-instructions: $(STAMP) ## callgrind: instructions per plain request, with and without explanations, into docs/instructions.md (needs valgrind; ~5 min)
+	$(BIN)/python -m benchmarks.instructions
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked
 # requirements: their pins conflict with ours and with each other, and none is ever served by us.

@@ -164,11 +164,21 @@ def build(variant: Variant, model_dir: Path) -> FastAPI:
     return app
 
 
-async def _request(app: FastAPI, payload: Payload) -> None:
+async def await_model(app: FastAPI) -> None:
+    """Return once the app's model has loaded (it loads in the background at start-up)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while app.state.model_state.model is None:
+        if time.monotonic() > deadline:
+            raise BenchError("ablation: the model did not load; see the log")
+        await asyncio.sleep(0.01)
+
+
+async def request(app: FastAPI, payload: Payload, query: bytes = b"") -> None:
+    """One request through the app's ASGI interface, no socket; anything but 200 is an error."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
         "scheme": "http", "path": payload.path, "raw_path": payload.path.encode(),
-        "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
+        "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
         "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload.body)).encode())],
@@ -189,7 +199,7 @@ async def _request(app: FastAPI, payload: Payload) -> None:
 
     await app(scope, receive, send)
     if status != 200:
-        raise BenchError(f"ablation: {payload.path} answered {status}")
+        raise BenchError(f"ablation: {payload.path}?{query.decode()} answered {status}")
 
 
 async def _measure(
@@ -199,11 +209,7 @@ async def _measure(
     async with contextlib.AsyncExitStack() as stack:
         for _, app in built.values():
             await stack.enter_async_context(app.router.lifespan_context(app))
-            deadline = time.monotonic() + READY_TIMEOUT
-            while app.state.model_state.model is None:
-                if time.monotonic() > deadline:
-                    raise BenchError("ablation: the model did not load; see the log")
-                await asyncio.sleep(0.01)
+            await await_model(app)
         times: dict[str, dict[str, list[float]]] = {k: {n: [] for n in built} for k in payloads}
         for round_ in range(rounds + 1):  # round 0 warms every variant up, unrecorded
             for kind, payload in payloads.items():
@@ -211,7 +217,7 @@ async def _measure(
                     with variant.patch() if variant.patch else contextlib.nullcontext():
                         started = time.process_time()
                         for _ in range(requests if round_ else max(requests // 5, 1)):
-                            await _request(app, payload)
+                            await request(app, payload)
                         spent = time.process_time() - started
                     if round_:
                         times[kind][name].append(spent / requests * 1e6)
