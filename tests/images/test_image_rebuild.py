@@ -1,7 +1,9 @@
-"""A code-only change rebuilds levels 2 and production without reinstalling dependencies."""
+"""Rebuilds: a code-only change reuses the dependency layers of levels 2 and production, and
+production's documented scikit-learn variant (--build-arg BACKEND=sklearn) builds and serves."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.images.imagetools import docker
+from bankchurn.predictor import load_checked_predictor, predict_records
+from bankchurn.schema import EXAMPLE_CUSTOMER
+from tests.images.conftest import run_options
+from tests.images.imagetools import Containers, docker
 from tooling.docker import DOCKER
 from tooling.paths import REPO_ROOT
 
@@ -45,14 +50,14 @@ def tags() -> Iterator[list[str]]:
         docker("rmi", *made, check=False)
 
 
-def build(context: Path, level: str, tag: str) -> str:
+def build(context: Path, level: str, tag: str, *extra: str) -> str:
     """Build with the args scripts/images/build.sh used (same cache keys); return BuildKit's log."""
     if not BUILD_ARGS.is_file():
         pytest.fail(f"{BUILD_ARGS} missing: build the images with scripts/images/build.sh first")
     args = [line for line in BUILD_ARGS.read_text().splitlines() if line]
     result = subprocess.run(
         [DOCKER, "build", "--progress=plain", "--file", f"docker/Dockerfile.{level}", "--tag", tag,
-         *args, "."],
+         *args, *extra, "."],
         cwd=context, capture_output=True, text=True, timeout=300,
         env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}, check=False,
     )  # fmt: skip
@@ -98,3 +103,23 @@ def test_code_change_reuses_the_dependency_layers(checkout: Path, tags: list[str
     assert len(old) == len(new)
     assert 1 <= len(set(new) - set(old)) <= 2, (old, new)
     assert new[: len(new) - 2] == old[: len(old) - 2]
+
+
+def test_the_scikit_learn_variant_of_production_builds_and_serves(
+    checkout: Path, tags: list[str], containers: Containers
+) -> None:
+    """The variant keeps what scikit-learn imports: trimming numpy's f2py from it (the ONNX
+    image does without) once made every model load fail with ModuleNotFoundError."""
+    tag = f"bankchurn-rebuild-test:production-sklearn-{uuid.uuid4().hex[:8]}"
+    tags.append(tag)
+    build(checkout, "production", tag, "--build-arg", "BACKEND=sklearn")
+
+    container = containers.run(tag, *run_options("production"))
+    container.wait_ready()
+    status, answer = container.post("/predict", EXAMPLE_CUSTOMER)
+
+    assert status == 200, answer
+    [expected] = predict_records(load_checked_predictor(REPO_ROOT / "models"), [EXAMPLE_CUSTOMER])
+    assert abs(answer["churn_probability"] - expected) <= 1e-12
+    _, model = container.get("/model")
+    assert json.loads(model)["serving"]["backend"] == "sklearn"
