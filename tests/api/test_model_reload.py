@@ -76,6 +76,7 @@ def test_a_new_model_in_the_folder_is_served_without_a_restart(
     first_load = scrape(client).value(names.MODEL_LAST_LOAD_TIMESTAMP_SECONDS)
     assert served_version(client) == "v1"
     assert reloads(scrape, client) == {"loaded": 0, "refused": 0}  # start-up is no reload
+    assert scrape(client).value(names.MODEL_CANDIDATE_REFUSED) == 0
 
     shelf.add("v2")
     shelf.publish("v2")
@@ -113,6 +114,9 @@ def test_reload_refuses_a_tampered_model_and_keeps_serving(
         "v1",
     )
     assert scrape(client).value(names.MODEL_READY) == 1
+    # The refused state lasts as long as the bad model is published, not one scrape.
+    time.sleep(10 * POLL)
+    assert scrape(client).value(names.MODEL_CANDIDATE_REFUSED) == 1
 
 
 def test_a_refused_folder_is_tried_again_only_once_it_changes(
@@ -125,12 +129,14 @@ def test_a_refused_folder_is_tried_again_only_once_it_changes(
 
     time.sleep(20 * POLL)  # twenty polls of the same bad folder
     assert reloads(scrape, client) == {"loaded": 0, "refused": 1}
+    assert scrape(client).value(names.MODEL_CANDIDATE_REFUSED) == 1
 
     for artifact in (MODEL_FILE, ONNX_FILE):  # repaired in place: same path, new files
         shutil.copyfile(model_dir / artifact, tampered / artifact)
     eventually(lambda: served_version(client) == "v3", "the repaired v3 served")
     assert_still_serving(client, "v3", customer)
     assert reloads(scrape, client) == {"loaded": 1, "refused": 1}
+    assert scrape(client).value(names.MODEL_CANDIDATE_REFUSED) == 0
 
 
 def test_a_half_written_folder_is_refused_then_served_once_complete(
@@ -230,6 +236,10 @@ def test_a_refused_candidate_of_an_unready_service_updates_the_reason(
     unready = client.get("/ready")
     assert unready.status_code == 503
     assert unready.json()["error"]["reason"] == "checksum_mismatch"
+    # Nothing is served: model_ready 0 says so (BankchurnModelNotReady), not this gauge.
+    metrics = scrape(client)
+    assert metrics.value(names.MODEL_READY) == 0
+    assert metrics.value(names.MODEL_CANDIDATE_REFUSED) == 0
 
 
 def test_without_a_poll_interval_the_folder_is_not_watched(make_client, shelf, scrape):

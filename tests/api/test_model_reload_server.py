@@ -110,6 +110,7 @@ def _assert_reloads_counted(server, scrape, workers: int) -> None:
     # Each worker reloads on its own and /metrics adds the workers' counters up.
     assert (loaded, refused) == (2 * workers, 1 * workers)
     assert metrics.value(names.MODEL_READY) == 1
+    assert metrics.value(names.MODEL_CANDIDATE_REFUSED) == 0  # v4 loaded after v3's refusal
     assert (
         metrics.value(names.MODEL_INFO, model_name="bankchurn", version="v4", backend="onnx") == 1
     )
@@ -184,6 +185,8 @@ def test_two_workers_swap_models_under_load_without_a_failed_request(
     loaded = [metrics.value(names.MODEL_RELOADS_TOTAL, result="loaded") for metrics in scrapes]
     assert loaded == sorted(loaded)
     assert loaded[0] == 0 < loaded[-1]  # the scrapes saw reloads happen
+    # Between v3's refusal (9 s) and v4's load (14 s) the merged gauge says "refused".
+    assert 1 in {metrics.value(names.MODEL_CANDIDATE_REFUSED) for metrics in scrapes}
     # livemin: every worker loaded its model (v4) after v4 was published.
     last_load = scrape(server.http).value(names.MODEL_LAST_LOAD_TIMESTAMP_SECONDS)
     assert wall_start + SCHEDULE[-1][1] < last_load < time.time()
