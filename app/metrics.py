@@ -52,6 +52,7 @@ FEATURE_REFERENCE_RATIO = "bankchurn_feature_reference_ratio"
 # --- model reloads (app/model_reload.py): each check that found a different model folder
 MODEL_RELOADS_TOTAL = "bankchurn_model_reloads_total"
 MODEL_LAST_LOAD_TIMESTAMP_SECONDS = "bankchurn_model_last_load_timestamp_seconds"
+MODEL_CANDIDATE_REFUSED = "bankchurn_model_candidate_refused"
 ReloadResult = Literal["loaded", "refused"]
 RELOAD_RESULTS: tuple[ReloadResult, ...] = ("loaded", "refused")
 # --- reason codes (?explain=true)
@@ -168,6 +169,17 @@ class ServiceMetrics:
             MODEL_LAST_LOAD_TIMESTAMP_SECONDS,
             "Unix time at which the served model was loaded, verified and warmed up.",
             multiprocess_mode="livemin",
+            registry=registry,
+        )
+        # The refused state itself, for the alert: the counter moves once per bad publish (a
+        # refused folder is not retried until it changes), so an alert on its increase would
+        # resolve while the bad champion is still published and not served. livemax: 1 while
+        # any live worker has refused what the folder now holds.
+        self.model_candidate_refused = Gauge(
+            MODEL_CANDIDATE_REFUSED,
+            "1 while the model folder holds a candidate this service refused, the previous "
+            "model still serving; 0 once a candidate loads.",
+            multiprocess_mode="livemax",
             registry=registry,
         )
 

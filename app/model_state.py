@@ -186,6 +186,7 @@ class ModelState:
             model_name=model.card.model_name, version=model.version, backend=model.backend
         ).set(1)
         self.metrics.model_last_load.set(time.time())
+        self.metrics.model_candidate_refused.set(0)
         if not startup:
             self.metrics.record_reload("loaded")
         model_logger.info(
@@ -214,6 +215,7 @@ class ModelState:
             self.metrics.record_reload("refused")
         extra = {"reason": reason, "model_dir": str(self.settings.model_dir), "trigger": trigger}
         if self.model is not None:  # keep serving what was verified; say why not the new one
+            self.metrics.model_candidate_refused.set(1)
             model_logger.error(
                 "model reload refused (%s), still serving %s: %s",
                 reason,

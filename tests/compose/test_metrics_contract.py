@@ -145,6 +145,7 @@ def test_the_contract_metrics_are_all_used(
         "process_cpu_seconds_total", "process_resident_memory_bytes",
         "bankchurn_feature_bin_total", "bankchurn_feature_reference_ratio",
         "bankchurn_model_reloads_total", "bankchurn_model_last_load_timestamp_seconds",
+        "bankchurn_model_candidate_refused",
     ):  # fmt: skip
         assert metric in bases, metric
 

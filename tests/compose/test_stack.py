@@ -454,6 +454,16 @@ def test_a_tampered_model_makes_the_api_unready_and_the_alert_fire(stack: Stack)
         "    open(path, 'ab').write(b'tampered')",
     )  # fmt: skip
     assert tamper.returncode == 0, tamper.stderr
+    # The running api sees the artifacts change at its next poll and refuses them: the model
+    # it verified before keeps serving, and the refused state reaches Prometheus.
+    assert eventually(
+        lambda: (
+            stack.prometheus('bankchurn_model_candidate_refused{job="bankchurn-api"} == 1') or None
+        ),
+        "the running api to refuse the tampered model",
+    )
+    assert stack.get("api", "/ready").status_code == 200
+    # Started again, it has no verified model to fall back on.
     assert stack.compose("restart", "api").returncode == 0
 
     def refused() -> dict[str, Any] | None:

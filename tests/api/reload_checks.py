@@ -1,0 +1,54 @@
+"""What the in-process reload tests check, shared: waiting on a condition, the ERROR log
+lines, the reload counter, the served version (tests/api/test_model_reload*.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app import metrics as names
+
+POLL = 0.05  # BANKCHURN_MODEL_POLL_SECONDS of the in-process apps
+TIMEOUT = 30.0
+
+
+def eventually(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(POLL / 2)
+    pytest.fail(f"not within {TIMEOUT} s: {what}")
+
+
+def error_lines(capsys) -> list[dict[str, Any]]:
+    """The service's ERROR log lines so far (JSON lines on stderr)."""
+    lines = [json.loads(text) for text in capsys.readouterr().err.splitlines() if text[:1] == "{"]
+    return [line for line in lines if line["level"] == "ERROR"]
+
+
+def reloads(scrape, client) -> dict[str, float]:
+    metrics = scrape(client)
+    return {
+        result: metrics.value(names.MODEL_RELOADS_TOTAL, result=result)
+        for result in ("loaded", "refused")
+    }
+
+
+def served_version(client) -> str:
+    ready = client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    return str(ready.json()["model_version"])
+
+
+def assert_still_serving(client, version: str, customer: dict[str, Any]) -> None:
+    assert served_version(client) == version
+    assert client.get("/model").json()["model_version"] == version
+    prediction = client.post("/predict", json=customer)
+    assert prediction.status_code == 200
+    assert prediction.json()["model_version"] == version
