@@ -24,13 +24,16 @@ but the client never got an answer to. Clients stop once refused or after
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +41,21 @@ import urllib3
 
 RATE = 180  # requests per second, all clients together
 CLIENTS = ("keepalive", "pooled", "fresh")
+
+
+@contextlib.contextmanager
+def cpu_burners(count: int) -> Iterator[None]:
+    """``count`` processes spinning on a CPU each: a busy neighbour for the server."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
 
 
 @dataclass

@@ -19,7 +19,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import REPO_ROOT, free_port
-from tests.shutdown_load import RATE, RunResult, predict_ids, run_through_shutdown
+from tests.shutdown_load import RATE, RunResult, cpu_burners, predict_ids, run_through_shutdown
 
 RUNS = 10
 BUSY_RUNS = range(6, RUNS)  # these runs have CPU-burning neighbours
@@ -35,20 +34,6 @@ DRAIN_SECONDS = 0.5
 # Drain + idle grace + the last requests; a hang would show as a much longer time.
 SHUTDOWN_BUDGET_SECONDS = 5.0
 results: list[RunResult] = []
-
-
-@contextlib.contextmanager
-def cpu_burners(count: int) -> Iterator[None]:
-    burners = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-        for _ in range(count)
-    ]
-    try:
-        yield
-    finally:
-        for burner in burners:
-            burner.kill()
-            burner.wait()
 
 
 def start_server(model_dir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -82,11 +82,15 @@ def guarded_server(model_dir: Path, tmp_path: Path) -> Any:
 def read_reply(sock: socket.socket) -> tuple[int | None, dict[str, str], Any, bool]:
     """Status, headers, JSON body and whether the server then closed the connection."""
     sock.settimeout(5)
-    data = b""
-    with contextlib.suppress(TimeoutError, ConnectionResetError):
+    data, closed = b"", False
+    try:
         while chunk := sock.recv(65536):
             data += chunk
-    closed = True  # recv returned b"" (or the server reset it) before the timeout
+        closed = True  # recv returned b"": the server closed the connection
+    except ConnectionResetError:
+        closed = True
+    except TimeoutError:
+        pass  # still open 5 s on: the server is holding the connection
     if not data:
         return None, {}, None, closed
     head, _, body = data.partition(b"\r\n\r\n")

@@ -1,10 +1,11 @@
 """The production image loses nothing it accepted under ``docker stop``, and exits 0.
 
-The same load as tests/api/test_shutdown_under_load.py (keep-alive, pooled and
-per-request clients, ~180 predictions/s; tests/shutdown_load.py), with ``docker stop``
-sending the SIGTERM, three runs. The container uses the host's network on a free
-loopback port, so the clients talk to the service itself and not to docker-proxy (which
-accepts connections on the service's behalf and would blur what the service accepted).
+The same test as tests/api/test_shutdown_under_load.py (keep-alive, pooled and
+per-request clients, ~180 predictions/s; tests/shutdown_load.py; ten runs, the last four
+with two CPU-burning neighbours), with ``docker stop`` sending the SIGTERM. The
+container uses the host's network on a free loopback port, so the clients talk to the
+service itself and not to docker-proxy (which accepts connections on the service's
+behalf and would blur what the service accepted).
 The drain is shortened to 0.5 s to keep each run to a few seconds.
 """
 
@@ -20,13 +21,21 @@ import pytest
 
 from bankchurn.schema import EXAMPLE_CUSTOMER
 from tests.images.imagetools import IMAGES, LABEL, docker, require_image
-from tests.shutdown_load import RATE, predict_ids, run_through_shutdown
+from tests.shutdown_load import (
+    RATE,
+    RunResult,
+    cpu_burners,
+    predict_ids,
+    run_through_shutdown,
+)
 from tooling.docker import HARDENED
 
 pytestmark = pytest.mark.docker
 
-RUNS = 3
+RUNS = 10
+BUSY_RUNS = range(6, RUNS)  # these runs have CPU-burning neighbours
 CUSTOMER = dict(EXAMPLE_CUSTOMER)
+results: list[RunResult] = []
 
 
 def free_port() -> int:
@@ -56,14 +65,16 @@ def test_docker_stop_under_load_loses_no_accepted_request(run: int) -> None:
         while not any(line.get("message") == "model ready" for line in _logs(name)):
             assert time.monotonic() < deadline, _logs(name)[-20:]
             time.sleep(0.1)
-        result = run_through_shutdown(
-            "127.0.0.1",
-            port,
-            CUSTOMER,
-            stop_server=lambda: docker("stop", "--time", "20", name),
-            wait_exit=lambda: int(docker("wait", name).stdout.strip()),
-            logged_ids=lambda: predict_ids(_logs(name)),
-        )
+        with cpu_burners(2 if run in BUSY_RUNS else 0):
+            result = run_through_shutdown(
+                "127.0.0.1",
+                port,
+                CUSTOMER,
+                stop_server=lambda: docker("stop", "--time", "20", name),
+                wait_exit=lambda: int(docker("wait", name).stdout.strip()),
+                logged_ids=lambda: predict_ids(_logs(name)),
+            )
+        results.append(result)
         print(f"docker run {run}: {result}")
         messages = [line.get("message") for line in _logs(name)]
     finally:
@@ -75,3 +86,13 @@ def test_docker_stop_under_load_loses_no_accepted_request(run: int) -> None:
     assert "SIGTERM: draining" in messages
     assert "Application shutdown complete." in messages
     assert result.shutdown_seconds < 10, result
+
+
+def test_docker_stop_runs_add_up() -> None:
+    assert len(results) == RUNS, "run the module whole: the runs above feed this summary"
+    lost = [result.lost_total for result in results]
+    times = sorted(round(result.shutdown_seconds, 2) for result in results)
+    print(f"docker stop: lost per run {lost}, total {sum(lost)}; "
+          f"ok {sum(r.ok for r in results)}; refused {sum(r.refused for r in results)}; "
+          f"unaccepted {[r.unaccepted for r in results]}; seconds {times}")  # fmt: skip
+    assert sum(lost) == 0
