@@ -9,7 +9,7 @@ import yaml
 
 from app.http_protocol import IDLE_GRACE_SECONDS
 from app.settings import Settings
-from tests.api.conftest import REPO_ROOT
+from tooling.paths import REPO_ROOT
 
 
 def _serve_defaults() -> dict[str, str]:
