@@ -20,8 +20,7 @@ from tests.compose.composetools import (
     ENV_EXAMPLE,
     REPO_ROOT,
     TEST_ENV,
-    compose_command,
-    run,
+    compose_config,
 )
 
 OVERRIDE = REPO_ROOT / "docker-compose.api-keys.yml"
@@ -29,13 +28,7 @@ MOUNTED_AT = "/run/secrets/bankchurn_api_key_hashes"
 
 
 def _config(tmp_path: Path, *files: Path, **env: str) -> Any:
-    env_file = tmp_path / "test.env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in {**TEST_ENV, **env}.items()))
-    chosen = [arg for path in files for arg in ("-f", str(path))]
-    return run(
-        *compose_command(), "--env-file", str(env_file), *chosen, "config",
-        env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    return compose_config(tmp_path, {**TEST_ENV, **env}, *files)
 
 
 def test_the_default_stack_asks_for_no_key(tmp_path):

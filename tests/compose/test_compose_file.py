@@ -14,23 +14,13 @@ from tests.compose.composetools import (
     ENV_EXAMPLE,
     REPO_ROOT,
     TEST_ENV,
-    compose_command,
-    run,
+    compose_config,
 )
 from tooling.images_env import image
 
 ONE_SHOT_JOBS = {"train"}  # exit when done: nothing to probe; `api` waits for their exit code
 # ${VARIABLE:-registry/name:tag}: a pinned default anyone can override without editing the file.
 PINNED_IMAGE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:-[a-z0-9./_-]+:[A-Za-z0-9._-]+\}$")
-
-
-def compose_config(tmp_path: Path, env: dict[str, str]) -> Any:
-    env_file = tmp_path / "test.env"
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    return run(
-        *compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config",
-        env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
 
 
 def test_compose_config_validates_with_the_required_variables(tmp_path: Path) -> None:
