@@ -35,6 +35,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ApiError
+from app.response_start import ResponseStart
 
 logger = logging.getLogger("bankchurn.api.shutdown")
 
@@ -120,9 +121,10 @@ class DrainMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and DRAIN.active:
-                MutableHeaders(scope=message)["Connection"] = "close"
-            await send(message)
+        await self.app(scope, receive, ResponseStart(send, _close_while_draining))
 
-        await self.app(scope, receive, send_closing)
+
+def _close_while_draining(message: Message) -> None:
+    """Decided when the response starts: a drain may begin while the request is served."""
+    if DRAIN.active:
+        MutableHeaders(scope=message)["Connection"] = "close"

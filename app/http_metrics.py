@@ -22,7 +22,7 @@ from time import perf_counter
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.metrics import (
     HTTP_LATENCY_BUCKETS,
@@ -30,6 +30,7 @@ from app.metrics import (
     HTTP_REQUESTS_TOTAL,
     UNMATCHED_ROUTE,
 )
+from app.response_start import ResponseStart
 
 # Where the template of the current request is left for the access log (scope["state"]).
 ROUTE_TEMPLATE_KEY = "route_template"
@@ -110,18 +111,11 @@ class HttpMetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # what the client gets if the app raises before responding
         started = perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        sent = ResponseStart(send)
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, sent)
         finally:
             self.metrics.record(
-                self.templates(scope), scope["method"], status, perf_counter() - started
+                self.templates(scope), scope["method"], sent.status, perf_counter() - started
             )

@@ -23,6 +23,7 @@ from app.errors import (
 )
 from app.http_metrics import RouteTemplates
 from app.log import access_logger
+from app.response_start import ResponseStart
 
 # An incoming id is kept only if it is short and inert (no spaces, quotes, newlines).
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -49,21 +50,17 @@ class RequestContextMiddleware:
             return
         request_id = request_id_for(Headers(scope=scope))
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 500  # what the client gets if the app raises before responding
         started = perf_counter()
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
+        def with_request_id(message: Message) -> None:
+            MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
 
+        sent = ResponseStart(send, with_request_id)
         if not self.access_log:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, sent)
             return
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, sent)
         finally:
             access_logger.info(
                 "request",
@@ -71,7 +68,7 @@ class RequestContextMiddleware:
                     "request_id": request_id,
                     "method": scope["method"],
                     "route": self.templates(scope),
-                    "status": status,
+                    "status": sent.status,
                     "duration_ms": round((perf_counter() - started) * 1000, 3),
                 },
             )
@@ -140,11 +137,8 @@ class DocsContentSecurityPolicyMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Content-Security-Policy"] = (
-                    DOCS_CONTENT_SECURITY_POLICY
-                )
-            await send(message)
+        await self.app(scope, receive, ResponseStart(send, _with_docs_policy))
 
-        await self.app(scope, receive, send_with_policy)
+
+def _with_docs_policy(message: Message) -> None:
+    MutableHeaders(scope=message)["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY

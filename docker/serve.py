@@ -10,9 +10,10 @@ uvicorn, which keeps PID 1 and so receives SIGTERM directly.
 
 It also gives uvicorn the service's HTTP protocol (header timeout, connection cap, idle
 close at shutdown: app/http_protocol.py) and a graceful-shutdown timeout, unless the
-arguments choose their own. With the app's drain (BANKCHURN_DRAIN_SECONDS, 5 s) and
-that timeout (10 s) a stop takes at most ~15.5 s: inside compose's stop_grace_period
-(20 s) and Kubernetes' terminationGracePeriodSeconds (25 s, of which preStop sleeps 5 s).
+arguments choose their own (app/server_options.py). With the app's drain
+(BANKCHURN_DRAIN_SECONDS, 5 s) and that timeout (10 s) a stop takes at most ~15.5 s:
+inside compose's stop_grace_period (20 s) and Kubernetes' terminationGracePeriodSeconds
+(25 s, of which preStop sleeps 5 s).
 And the service's log config (app/uvicorn_logging.json), so uvicorn's own start-up lines,
 written before the app configures logging, are JSON lines like the rest (app/log.py).
 """
@@ -21,24 +22,12 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.resources import files
 from pathlib import Path
+
+from app.server_options import uvicorn_arguments
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DEFAULT_MULTIPROCESS_DIR = "/tmp/bankchurn-metrics"  # noqa: S108 (a tmpfs in read-only containers)
-SERVER_DEFAULTS = {
-    "--http": "app.http_protocol:GuardedHttpToolsProtocol",
-    "--timeout-graceful-shutdown": "10",
-}
-
-
-def uvicorn_arguments(args: list[str]) -> list[str]:
-    """``args`` plus each of SERVER_DEFAULTS (and the log config) the caller did not set."""
-    given = {arg.split("=", 1)[0] for arg in args}
-    defaults = {**SERVER_DEFAULTS, "--log-config": str(files("app") / "uvicorn_logging.json")}
-    extra = [part for flag, value in defaults.items() if flag not in given
-             for part in (flag, value)]  # fmt: skip
-    return [*args, *extra]
 
 
 def prepare_metrics_dir() -> None:

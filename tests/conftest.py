@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tooling.paths import REPO_ROOT
+
 COMMITTED_MODEL_DIR = REPO_ROOT / "models"
 # What MLflow writes into the working folder when nothing says otherwise.
 MLFLOW_LEFTOVERS = ("mlruns", "mlartifacts", "mlflow.db")

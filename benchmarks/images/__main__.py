@@ -9,11 +9,10 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import benchmarks.images
+from benchmarks.cli import report_parser, run_cli
 from benchmarks.containers import Containers
-from benchmarks.errors import run_cli
 from benchmarks.images import stored
 from benchmarks.images.builds import build, hadolint, label_args, preflight, read_build_args
 from benchmarks.images.catalogue import BUILD_TAG, LABEL, Image, Result, catalogue
@@ -25,16 +24,9 @@ from tooling.paths import DOCS
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    doc = benchmarks.images.__doc__ or ""
-    parser = argparse.ArgumentParser(prog="benchmarks.images", description=doc.splitlines()[0])
+    parser = report_parser("benchmarks.images", benchmarks.images.__doc__, DOCS / "images.md")
     parser.add_argument("--runs", type=int, default=5, help="cold starts per image (default 5)")
     parser.add_argument("--skip-cold-build", action="store_true", help="no --no-cache builds")
-    parser.add_argument("--out", type=Path, default=DOCS / "images.md")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="measure nothing: rewrite --out and its chart from the numbers in its .json",
-    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be >= 1")

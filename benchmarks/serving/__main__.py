@@ -16,7 +16,8 @@ from typing import Any
 import benchmarks.serving
 from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import encode_records
-from benchmarks.errors import BenchError, run_cli
+from benchmarks.cli import report_parser, run_cli
+from benchmarks.errors import BenchError
 from benchmarks.serving.ablation import measure_ablation
 from benchmarks.serving.adapters import EXPLAIN_CUSTOMER, bankchurn_payload, benchmark_customers
 from benchmarks.serving.contestant import Contestant
@@ -31,8 +32,7 @@ COMMAND = (".venv/bin/python", "-m", "benchmarks.serving")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    doc = benchmarks.serving.__doc__ or ""
-    parser = argparse.ArgumentParser(prog="benchmarks.serving", description=doc.splitlines()[0])
+    parser = report_parser("benchmarks.serving", benchmarks.serving.__doc__, DOCS / "benchmarks.md")
     parser.add_argument("--only", help="comma-separated contestant names (default: all)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs per payload")
@@ -47,12 +47,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ablation-requests", type=int, default=300, help="per variant and round")
     parser.add_argument("--ablation-rounds", type=int, default=5)
     parser.add_argument("--skip-ablation", action="store_true", help="no layer-by-layer costs")
-    parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="measure nothing: rewrite --out from the numbers already in its .json",
-    )
     return parser.parse_args(argv)
 
 

@@ -31,8 +31,8 @@ from app.settings import Settings, get_settings
 from bankchurn.artifacts import CARD_FILE
 from bankchurn.schema import EXAMPLE_CUSTOMER
 from tooling.net import free_port, wait_until
+from tooling.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTLE_TIMEOUT = 30.0
 
 

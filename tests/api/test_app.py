@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bankchurn.schema import FEATURES
+from tooling.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSET = re.compile(r"""(?:src|href)\s*[=:]\s*["']([^"']+)["']""")
 
 

@@ -7,8 +7,6 @@ lifespan started (model loading in the background) when this module is imported.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -17,8 +15,8 @@ from prometheus_client import CollectorRegistry
 from app.fastapi_app import create_app
 from app.settings import Settings
 from tooling.net import wait_until
+from tooling.paths import MODEL_DIR  # the committed model
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models"  # the committed model
 EXAMPLES_PER_OPERATION = 100
 
 APP = create_app(Settings(model_dir=MODEL_DIR), registry=CollectorRegistry())

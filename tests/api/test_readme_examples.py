@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tooling.paths import REPO_ROOT
+
 # README section -> the path its example calls.
 EXAMPLES = {"## Quickstart": "/predict", "### Reason codes": "/predict?explain=true"}
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.api.conftest import REPO_ROOT
+from tooling.paths import REPO_ROOT
 
 LAUNCHERS = {
     # --silent: make's echo of the command is not the server's output.

@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings, SettingsError, get_settings
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tooling.paths import REPO_ROOT
 
 
 def test_defaults_are_safe():

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import yaml
 
 from app.http_protocol import IDLE_GRACE_SECONDS
+from app.server_options import SERVER_DEFAULTS, uvicorn_arguments
 from app.settings import Settings
-from tests.api.conftest import REPO_ROOT
-
-
-def _serve_defaults() -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("serve", REPO_ROOT / "docker" / "serve.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    defaults: dict[str, str] = module.SERVER_DEFAULTS
-    return defaults
+from tooling.paths import REPO_ROOT
 
 
 def _seconds(text: str) -> float:
@@ -29,7 +19,7 @@ def _seconds(text: str) -> float:
 def test_drain_and_graceful_timeout_fit_compose_and_kubernetes() -> None:
     worst = (
         Settings().drain_seconds
-        + float(_serve_defaults()["--timeout-graceful-shutdown"])
+        + float(SERVER_DEFAULTS["--timeout-graceful-shutdown"])
         + IDLE_GRACE_SECONDS
     )
     compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -48,18 +38,13 @@ def test_drain_and_graceful_timeout_fit_compose_and_kubernetes() -> None:
     assert pre_stop + worst + 2 <= pod["terminationGracePeriodSeconds"]
 
 
-def test_serve_py_selects_the_guarded_protocol_unless_told_otherwise() -> None:
-    spec = importlib.util.spec_from_file_location("serve", REPO_ROOT / "docker" / "serve.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_the_images_entrypoint_selects_the_guarded_protocol_unless_told_otherwise() -> None:
     log_config = str(REPO_ROOT / "app" / "uvicorn_logging.json")
-    assert module.uvicorn_arguments(["app.fastapi_app:app"]) == [
+    assert uvicorn_arguments(["app.fastapi_app:app"]) == [
         "app.fastapi_app:app",
         "--http", "app.http_protocol:GuardedHttpToolsProtocol",
         "--timeout-graceful-shutdown", "10",
         "--log-config", log_config,
     ]  # fmt: skip
     given = ["x", "--http=h11", "--timeout-graceful-shutdown", "3", "--log-config=mine.json"]
-    assert module.uvicorn_arguments(given) == given
+    assert uvicorn_arguments(given) == given

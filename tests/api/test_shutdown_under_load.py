@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import REPO_ROOT, free_port
 from tests.shutdown_load import RATE, RunResult, cpu_burners, predict_ids, run_through_shutdown
+from tooling.net import free_port
+from tooling.paths import REPO_ROOT
 
 RUNS = 10
 BUSY_RUNS = range(6, RUNS)  # these runs have CPU-burning neighbours

@@ -32,7 +32,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import REPO_ROOT, free_port
+from tooling.net import free_port
+from tooling.paths import REPO_ROOT
 
 SLOW = 100  # of each kind
 CAP = 150

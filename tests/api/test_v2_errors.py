@@ -21,79 +21,53 @@ def _error(client, body, status=400, **kwargs):
 BASE = v2_body(customers(3))
 
 
+# fmt: off
+# One input's tensor is wrong: (id, the input, what changes in it, what the error says).
+TENSOR_MISTAKES = [
+    ("out-of-range", "Age", {"data": [30, 130, 32]},
+     "inputs[3].data[1]: Age should be less than or equal to 120"),
+    ("unknown-category", "Geography", {"data": ["France", "Italy", "Spain"]},
+     "inputs[1].data[1]: Geography should be 'France', 'Germany' or 'Spain'"),
+    ("fraction-for-a-whole-number", "Age", {"datatype": "FP64", "data": [30, 42.5, 32]},
+     "inputs[3].data[1]: Age should be a whole number, got one with a fractional part"),
+    ("string-in-an-integer-tensor", "Age", {"data": [30, "31", 32]},
+     "inputs[3].data[1]: Age should be an integer of datatype INT64"),
+    ("boolean-in-an-integer-tensor", "Age", {"data": [30, True, 32]},
+     "inputs[3].data[1]: Age should be an integer of datatype INT64"),
+    ("string-in-a-float-tensor", "Balance", {"data": [0.0, "1.5", 2.5]},
+     "inputs[5].data[1]: Balance should be a number of datatype FP64"),
+    ("float-in-an-integer-tensor", "Balance", {"data": [0.0, 1.5, 2.5], "datatype": "INT64"},
+     "inputs[5].data[1]: Balance should be an integer of datatype INT64"),
+    ("number-in-a-bytes-tensor", "Gender", {"data": ["Female", 1, "Male"]},
+     "inputs[2].data[1]: Gender should be a string"),
+    ("categorical-sent-as-numbers", "Geography", {"datatype": "INT64", "data": [0, 1, 2]},
+     "inputs[1].datatype: Geography is INT64; send it as BYTES"),
+    ("number-sent-as-strings", "Age", {"datatype": "BYTES", "data": ["30", "31", "32"]},
+     "inputs[3].datatype: Age is BYTES; send it as INT64"),
+    ("shape-disagrees-with-data", "Age", {"shape": [2]},
+     "inputs[3].data: Age has shape [2] but 3 values"),
+    ("two-values-per-customer", "Age", {"shape": [3, 2]},
+     "inputs[3].shape: Age has shape [3, 2]; send [n] or [n, 1] for n >= 1 customers"),
+    ("different-row-counts", "Age", {"shape": [2], "data": [30, 31]},
+     "inputs: inputs hold different numbers of customers: CreditScore 3, Geography 3, "
+     "Gender 3, Age 2,"),
+    ("not-a-datatype", "Age", {"datatype": "INT65"},
+     "inputs[3].datatype: Input should be 'BOOL', 'UINT8',"),
+]
+# fmt: on
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        pytest.param(
-            with_input(BASE, "Age", data=[30, 130, 32]),
-            "inputs[3].data[1]: Age should be less than or equal to 120",
-            id="out-of-range",
-        ),
-        pytest.param(
-            with_input(BASE, "Geography", data=["France", "Italy", "Spain"]),
-            "inputs[1].data[1]: Geography should be 'France', 'Germany' or 'Spain'",
-            id="unknown-category",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", datatype="FP64", data=[30, 42.5, 32]),
-            "inputs[3].data[1]: Age should be a whole number, got one with a fractional part",
-            id="fraction-for-a-whole-number",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", data=[30, "31", 32]),
-            "inputs[3].data[1]: Age should be an integer of datatype INT64",
-            id="string-in-an-integer-tensor",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", data=[30, True, 32]),
-            "inputs[3].data[1]: Age should be an integer of datatype INT64",
-            id="boolean-in-an-integer-tensor",
-        ),
-        pytest.param(
-            with_input(BASE, "Balance", data=[0.0, "1.5", 2.5]),
-            "inputs[5].data[1]: Balance should be a number of datatype FP64",
-            id="string-in-a-float-tensor",
-        ),
-        pytest.param(
-            with_input(BASE, "Balance", data=[0.0, 1.5, 2.5], datatype="INT64"),
-            "inputs[5].data[1]: Balance should be an integer of datatype INT64",
-            id="float-in-an-integer-tensor",
-        ),
-        pytest.param(
-            with_input(BASE, "Gender", data=["Female", 1, "Male"]),
-            "inputs[2].data[1]: Gender should be a string",
-            id="number-in-a-bytes-tensor",
-        ),
-        pytest.param(
-            with_input(BASE, "Geography", datatype="INT64", data=[0, 1, 2]),
-            "inputs[1].datatype: Geography is INT64; send it as BYTES",
-            id="categorical-sent-as-numbers",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", datatype="BYTES", data=["30", "31", "32"]),
-            "inputs[3].datatype: Age is BYTES; send it as INT64",
-            id="number-sent-as-strings",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", shape=[2]),
-            "inputs[3].data: Age has shape [2] but 3 values",
-            id="shape-disagrees-with-data",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", shape=[3, 2]),
-            "inputs[3].shape: Age has shape [3, 2]; send [n] or [n, 1] for n >= 1 customers",
-            id="two-values-per-customer",
+        *(
+            pytest.param(with_input(BASE, name, **changes), expected, id=case)
+            for case, name, changes, expected in TENSOR_MISTAKES
         ),
         pytest.param(
             with_input(v2_body([]), "Age"),
             "inputs[0].shape: CreditScore has shape [0]; send [n] or [n, 1] for n >= 1 customers",
             id="no-customers",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", shape=[2], data=[30, 31]),
-            "inputs: inputs hold different numbers of customers: CreditScore 3, Geography 3, "
-            "Gender 3, Age 2,",
-            id="different-row-counts",
         ),
         pytest.param(
             {
@@ -140,11 +114,6 @@ BASE = v2_body(customers(3))
             {**BASE, "input": []},
             "input: Extra inputs are not permitted",
             id="unknown-key",
-        ),
-        pytest.param(
-            with_input(BASE, "Age", datatype="INT65"),
-            "inputs[3].datatype: Input should be 'BOOL', 'UINT8',",
-            id="not-a-datatype",
         ),
         pytest.param(
             {**BASE, "id": "has spaces"},

@@ -9,8 +9,6 @@ the parity gate, and that its ``capacity`` object is what tooling.sizing reads.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -24,6 +22,7 @@ from benchmarks.serving.checks import EFFICIENCY_TOLERANCE, EXPLAIN_SAMPLE
 from benchmarks.serving.contestants import contestants
 from benchmarks.serving.measure import PARITY_TOLERANCE, RATES, check_parity
 from benchmarks.serving.report import render
+from tests.bench.benchtools import short_report
 from tooling import sizing
 from tooling.capacity import read_capacity
 from tooling.paths import REPO_ROOT
@@ -40,19 +39,7 @@ SMOKE = (
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "benchmarks.md"
-    finished = subprocess.run(
-        [
-            sys.executable, "-m", "benchmarks.serving", "--only", ",".join(SMOKE),
-            "--duration", "1", "--repeats", "1", "--warmup", "1", "--rate-duration", "1",
-            "--cold-runs", "1", "--skip-image", "--out", str(out),
-            "--ablation-requests", "10", "--ablation-rounds", "1",
-        ],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert finished.returncode == 0, finished.stderr + finished.stdout
-    document = json.loads(out.with_suffix(".json").read_text())
-    document["markdown"] = out.read_text()
-    return document
+    return short_report(out, SMOKE, "--ablation-requests", "10", "--ablation-rounds", "1")
 
 
 def test_every_contestant_was_measured_for_its_payloads(report):

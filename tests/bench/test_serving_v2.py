@@ -7,8 +7,6 @@ Not a timing test; the numbers are docs/benchmarks.md's, from `make bench`.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -20,24 +18,14 @@ from benchmarks.serving.adapters import (
 )
 from benchmarks.serving.contestants import contestants
 from benchmarks.serving.measure import PARITY_TOLERANCE
-from tooling.paths import REPO_ROOT
+from tests.bench.benchtools import short_report
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench-v2") / "benchmarks.md"
-    finished = subprocess.run(
-        [
-            sys.executable, "-m", "benchmarks.serving", "--only", "bankchurn-v2",
-            "--duration", "1", "--repeats", "1", "--warmup", "1", "--rate-duration", "1",
-            "--cold-runs", "1", "--skip-image", "--out", str(out),
-        ],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert finished.returncode == 0, finished.stderr + finished.stdout
-    document = json.loads(out.with_suffix(".json").read_text())
-    document["markdown"] = out.read_text()
-    return document
+    # The layer-by-layer costs are test_serving's business: they do not involve this contestant.
+    return short_report(out, ("bankchurn-v2",), "--skip-ablation")
 
 
 def test_the_v2_contestant_sits_next_to_mlservers():

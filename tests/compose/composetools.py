@@ -50,3 +50,17 @@ def compose_command() -> list[str]:
 
 def run(*args: str, cwd: Path = REPO_ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
+
+
+def compose_config(
+    tmp_path: Path, env: dict[str, str], *files: Path
+) -> subprocess.CompletedProcess[str]:
+    """``docker compose config`` of ``files`` (default: docker-compose.yml) with ``env`` as the
+    only .env: what ``up`` would resolve, and nothing from the caller's shell."""
+    env_file = tmp_path / "test.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    chosen = [arg for path in files or (COMPOSE_FILE,) for arg in ("-f", str(path))]
+    return run(
+        *compose_command(), "--env-file", str(env_file), *chosen, "config",
+        env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip

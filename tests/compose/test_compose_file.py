@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,23 +15,14 @@ from tests.compose.composetools import (
     ENV_EXAMPLE,
     REPO_ROOT,
     TEST_ENV,
-    compose_command,
-    run,
+    compose_config,
 )
 from tooling.images_env import image
 
 ONE_SHOT_JOBS = {"train"}  # exit when done: nothing to probe; `api` waits for their exit code
+OWN_PROBE = {"api"}  # its image's HEALTHCHECK (docker/healthcheck.py) is the probe, not a copy
 # ${VARIABLE:-registry/name:tag}: a pinned default anyone can override without editing the file.
 PINNED_IMAGE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:-[a-z0-9./_-]+:[A-Za-z0-9._-]+\}$")
-
-
-def compose_config(tmp_path: Path, env: dict[str, str]) -> Any:
-    env_file = tmp_path / "test.env"
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    return run(
-        *compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config",
-        env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
 
 
 def test_compose_config_validates_with_the_required_variables(tmp_path: Path) -> None:
@@ -134,11 +126,31 @@ def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -
             assert "healthcheck" not in service
             assert service["restart"] == "no"
             continue
+        if name in OWN_PROBE:  # test_the_api_is_probed_by_its_images_own_healthcheck
+            assert "healthcheck" not in service, f"{name}: its image's HEALTHCHECK is the probe"
+            assert service["restart"] == "unless-stopped"
+            continue
         check = service.get("healthcheck")
         assert check, f"{name} has no healthcheck"
         # Exec form: no shell is assumed (the API image is distroless, MLflow's has no curl).
         assert check["test"][0] == "CMD", f"{name}: healthcheck must be exec form"
         assert service["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("level", ["level2", "production"])
+def test_the_api_is_probed_by_its_images_own_healthcheck(level: str) -> None:
+    """Compose sets no healthcheck for the api, so the image's applies (Docker inherits it):
+    docker/healthcheck.py, GET /ready in exec form, the one probe for `docker run` and compose.
+    Level 1 has none, its labelled anti-pattern. That the container turns healthy under
+    compose: tests/compose/test_stack.py."""
+    docker = REPO_ROOT / "docker"
+    dockerfile = (docker / f"Dockerfile.{level}").read_text()
+    assert "COPY docker/healthcheck.py" in dockerfile
+    probe = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", dockerfile, re.M)
+    assert probe, f"Dockerfile.{level} has no exec-form HEALTHCHECK"
+    assert json.loads(probe.group(1))[-1] == "/app/healthcheck.py"
+    assert '"http://127.0.0.1:8000/ready"' in (docker / "healthcheck.py").read_text()
+    assert "ANTI-PATTERN: no HEALTHCHECK" in (docker / "Dockerfile.level1").read_text()
 
 
 def test_start_order_uses_health_and_completion(compose: dict[str, Any]) -> None:

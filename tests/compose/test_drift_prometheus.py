@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from bankchurn.drift import EPSILON, DriftReference, psi_by_feature, reference_f
 from bankchurn.schema import FEATURES
 from bankchurn.synth import write_csv
 from tests.compose.composetools import REPO_ROOT, RULES_DIR, require_tool, run
+from tooling.net import free_port, wait_until
 
 DRIFT_RULES = RULES_DIR / "bankchurn-drift.yaml"
 MODEL_DIR = REPO_ROOT / "models"
@@ -125,13 +124,6 @@ def test_the_psi_rule_agrees_with_the_offline_command_on_the_same_rows(
 # --- end to end: uvicorn + Prometheus ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _start(
     command: list[str], log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -166,12 +158,9 @@ class Stack:
         return result
 
     def wait_for(self, what: str, check: Any, timeout: float = 30.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.25)
+        found = wait_until(lambda: check() or None, timeout=timeout, interval=0.25)
+        if found is not None:
+            return found
         logs = "\n".join(log.read_text(errors="replace")[-3000:] for log in self.logs)
         pytest.fail(f"{what}: not within {timeout} s\n{logs}")
 
@@ -211,7 +200,7 @@ def _number(feature: Any, value: float) -> float | int:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     binary = require_tool("prometheus", "prometheus")
     tmp = tmp_path_factory.mktemp("drift-stack")
-    api_port, prometheus_port = _free_port(), _free_port()
+    api_port, prometheus_port = free_port(), free_port()
     env = {**os.environ, "BANKCHURN_MODEL_DIR": str(MODEL_DIR), "BANKCHURN_LOG_LEVEL": "WARNING"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     api = _start(

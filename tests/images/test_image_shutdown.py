@@ -12,8 +12,6 @@ The drain is shortened to 0.5 s to keep each run to a few seconds.
 from __future__ import annotations
 
 import json
-import socket
-import time
 import uuid
 from typing import Any
 
@@ -29,6 +27,7 @@ from tests.shutdown_load import (
     run_through_shutdown,
 )
 from tooling.docker import HARDENED
+from tooling.net import free_port, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -36,13 +35,6 @@ RUNS = 10
 BUSY_RUNS = range(6, RUNS)  # these runs have CPU-burning neighbours
 CUSTOMER = dict(EXAMPLE_CUSTOMER)
 results: list[RunResult] = []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _logs(name: str) -> list[dict[str, Any]]:
@@ -61,10 +53,12 @@ def test_docker_stop_under_load_loses_no_accepted_request(run: int) -> None:
            "app.fastapi_app:app", "--host", "127.0.0.1", "--port", str(port),
            "--no-access-log")  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not any(line.get("message") == "model ready" for line in _logs(name)):
-            assert time.monotonic() < deadline, _logs(name)[-20:]
-            time.sleep(0.1)
+        ready = wait_until(
+            lambda: any(line.get("message") == "model ready" for line in _logs(name)) or None,
+            timeout=60,
+            interval=0.1,
+        )
+        assert ready, _logs(name)[-20:]
         with cpu_burners(2 if run in BUSY_RUNS else 0):
             result = run_through_shutdown(
                 "127.0.0.1",

@@ -7,7 +7,6 @@ tests/compose/test_stack.py; here a stand-in job publishes versions through bank
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import threading
@@ -18,23 +17,16 @@ from types import ModuleType
 import pytest
 
 from bankchurn import publish as publisher
+from infra.train import follow as follower
 from tooling.paths import REPO_ROOT
 
 TRAIN_JOB = REPO_ROOT / "infra" / "train" / "job.py"
 
 
-def load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def follow() -> ModuleType:
-    return load(TRAIN_JOB.with_name("follow.py"), "follow_champion")
+    """infra/train/follow.py, imported as a module (tests replace parts with monkeypatch)."""
+    return follower
 
 
 @pytest.fixture
@@ -50,7 +42,7 @@ def publish(job: ModuleType, export_dir: Path, version: str) -> None:
     job.publish_version(staging, export_dir, version)
 
 
-def test_each_check_publishes_the_champion_and_the_link_follows(follow, job, tmp_path):
+def test_each_check_publishes_the_champion_and_the_link_follows(follow, job, tmp_path, monkeypatch):
     champions = iter(["1", "1", "2", "3"])  # what the alias names at each check
     stop = threading.Event()
 
@@ -63,7 +55,7 @@ def test_each_check_publishes_the_champion_and_the_link_follows(follow, job, tmp
             publish(job, tmp_path, version)
         return 0
 
-    follow.export_once = export_once
+    monkeypatch.setattr(follow, "export_once", export_once)
     follow.follow(tmp_path, 0.01, stop)
 
     assert os.readlink(tmp_path / "champion") == "versions/3"
@@ -71,7 +63,9 @@ def test_each_check_publishes_the_champion_and_the_link_follows(follow, job, tmp
     assert sorted(path.name for path in (tmp_path / "versions").iterdir()) == ["2", "3"]
 
 
-def test_a_failed_check_is_retried_and_keeps_what_is_published(follow, job, tmp_path, capsys):
+def test_a_failed_check_is_retried_and_keeps_what_is_published(
+    follow, job, tmp_path, capsys, monkeypatch
+):
     publish(job, tmp_path, "1")
     codes = iter([2, 2])
     stop = threading.Event()
@@ -83,7 +77,7 @@ def test_a_failed_check_is_retried_and_keeps_what_is_published(follow, job, tmp_
             return 0
         return code
 
-    follow.export_once = export_once
+    monkeypatch.setattr(follow, "export_once", export_once)
     follow.follow(tmp_path, 0.01, stop)
 
     assert os.readlink(tmp_path / "champion") == "versions/1"
@@ -103,13 +97,13 @@ def test_prune_never_removes_the_served_version(follow, job, tmp_path):
     assert sorted(path.name for path in (tmp_path / "versions").iterdir()) == ["1", "3"]
 
 
-def test_each_check_runs_the_export_job_in_a_child_process(follow, tmp_path):
+def test_each_check_runs_the_export_job_in_a_child_process(follow, tmp_path, monkeypatch):
     script = tmp_path / "job.py"
     marker = tmp_path / "ran"
     script.write_text(
         f"import sys\nopen({str(marker)!r}, 'w').write(' '.join(sys.argv[1:]))\nsys.exit(3)\n"
     )
-    follow.JOB = script
+    monkeypatch.setattr(follow, "JOB", script)
 
     assert follow.export_once() == 3
     assert marker.read_text() == "--export-only"

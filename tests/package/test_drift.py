@@ -26,8 +26,8 @@ from bankchurn.drift import (
 from bankchurn.schema import BY_NAME, FEATURES, NumericFeature
 from bankchurn.synth import write_csv
 from bankchurn.train import TrainResult
+from tooling.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_CARD = REPO_ROOT / "models" / "model_card.json"
 
 

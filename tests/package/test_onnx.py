@@ -28,8 +28,7 @@ from bankchurn.onnx_export import PARITY_TOLERANCE, export_onnx
 from bankchurn.predictor import OnnxPredictor, load_predictor
 from bankchurn.synth import synthesize
 from bankchurn.train import TrainResult
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tooling.paths import REPO_ROOT
 
 
 def unseen_rows(rows: int, seed: int) -> np.ndarray:

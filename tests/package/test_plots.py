@@ -8,6 +8,7 @@ import json
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,24 +42,33 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def test_roc_plot_data_is_the_cards_roc_auc(fast_training: TrainResult) -> None:
+# Each curve: the report's function, scikit-learn's (x, y) for the same scores, the card's area.
+CURVES = {
+    "roc": (roc, lambda y, p: roc_curve(y, p)[:2], "roc_auc"),  # (fpr, tpr)
+    # precision_recall_curve returns (precision, recall): the plot's x is recall.
+    "precision-recall": (
+        precision_recall,
+        lambda y, p: precision_recall_curve(y, p)[1::-1],
+        "pr_auc",
+    ),
+}
+
+
+@pytest.mark.parametrize(("draw", "reference", "metric"), list(CURVES.values()), ids=list(CURVES))
+def test_curve_plot_data_is_sklearns_curve_and_the_cards_area(
+    fast_training: TrainResult, draw: Any, reference: Any, metric: str
+) -> None:
     y, p = fast_training.holdout_target, fast_training.holdout_scores
-    curve = roc(y, p)
-    fpr, tpr, _ = roc_curve(y, p)
-    assert np.array_equal(curve.x, fpr)
-    assert np.array_equal(curve.y, tpr)
-    assert curve.area == fast_training.metrics["holdout"]["roc_auc"]
-    # The area under the drawn points is the area the legend states.
+    curve = draw(y, p)
+    x, y_values = reference(y, p)
+    assert np.array_equal(curve.x, x)
+    assert np.array_equal(curve.y, y_values)
+    assert curve.area == fast_training.metrics["holdout"][metric]
+
+
+def test_roc_area_is_the_area_under_the_drawn_points(fast_training: TrainResult) -> None:
+    curve = roc(fast_training.holdout_target, fast_training.holdout_scores)
     assert np.trapezoid(curve.y, curve.x) == pytest.approx(curve.area, abs=1e-12)
-
-
-def test_precision_recall_plot_data_is_the_cards_pr_auc(fast_training: TrainResult) -> None:
-    y, p = fast_training.holdout_target, fast_training.holdout_scores
-    curve = precision_recall(y, p)
-    precision, recall, _ = precision_recall_curve(y, p)
-    assert np.array_equal(curve.x, recall)
-    assert np.array_equal(curve.y, precision)
-    assert curve.area == fast_training.metrics["holdout"]["pr_auc"]
 
 
 def test_calibration_plot_data_is_sklearns_reliability_curve(fast_training: TrainResult) -> None:
