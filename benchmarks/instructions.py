@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.errors import BenchError, run_cli
+from benchmarks.cli import run_cli
+from benchmarks.errors import BenchError
 from benchmarks.goals import GOALS
 from tooling.paths import MODEL_DIR, REPO_ROOT
 
