@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
 from tests.compose.composetools import COMPOSE_FILE, DASHBOARD, RULES_DIR
+from tests.compose.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +34,10 @@ def rules() -> list[dict[str, Any]]:
 def dashboard() -> dict[str, Any]:
     document: dict[str, Any] = json.loads(DASHBOARD.read_text())
     return document
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The compose stack, up once for test_stack.py and test_stack_reload.py (in that order)."""
+    with running_stack(tmp_path_factory) as started:
+        yield started
