@@ -3,7 +3,7 @@
 # and stand-ins for the MLflow and Prometheus images no registry serves here. Prints the variables to use with compose.
 #
 # Usage: scripts/compose/standins.sh     (root; after scripts/images/engine.sh; the API images come from scripts/images/build.sh)
-#   Writes the same KEY=VALUE lines to .cache/compose/standins.env, which tests/compose/test_stack.py reads.
+#   Writes the same KEY=VALUE lines to .cache/compose/standins.env, which tests/compose/stack.py reads.
 #   Full BuildKit logs: .cache/compose/<image>.log
 # Users with registry access need none of this: compose pulls ghcr.io/mlflow/mlflow and prom/prometheus, and builds
 # the training image itself.

@@ -3,7 +3,7 @@ an init container (components/mlflow-model) into exactly the folder the API then
 
 The export side is infra/train/job.py, the compose stack's job, a thin entrypoint over
 `bankchurn model publish` (bankchurn.publish, imported here for its constants); it is
-proven end to end against a real MLflow by tests/compose/test_stack.py, with the same
+proven end to end against a real MLflow by tests/compose/test_stack*.py, with the same
 users (10001 writes, 65532 reads) and a read-only root.
 """
 
