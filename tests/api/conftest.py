@@ -18,7 +18,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -34,6 +34,7 @@ from tooling.net import free_port, wait_until
 from tooling.paths import REPO_ROOT
 
 SETTLE_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -227,6 +228,28 @@ class Server:
         if found is not None:
             return found
         pytest.fail(f"{path} never answered {status} within {timeout} s:\n{self.log()}")
+
+    def eventually(
+        self, condition: Callable[[], T | None], what: str, timeout: float = SETTLE_TIMEOUT
+    ) -> T:
+        """``condition``'s first value that is not None (polled every 0.05 s), or a test failure
+        naming ``what`` with the server's log."""
+        found = wait_until(condition, timeout=timeout, interval=0.05)
+        if found is None:
+            pytest.fail(f"not within {timeout} s: {what}\n{self.log()[-3000:]}")
+        return found
+
+    def ready_pids(self) -> set[int]:
+        """The processes (workers) that have logged "model ready" so far."""
+        return {line["pid"] for line in self.json_lines() if line["message"] == "model ready"}
+
+    def wait_for_workers(self, count: int, timeout: float = 60) -> set[int]:
+        """The pids of ``count`` workers, once each has logged "model ready"."""
+        return self.eventually(
+            lambda: pids if len(pids := self.ready_pids()) >= count else None,
+            f"{count} workers ready",
+            timeout,
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

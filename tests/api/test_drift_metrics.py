@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -131,12 +130,7 @@ def test_bins_of_several_workers_add_up_and_the_reference_is_one_series(
     multiprocess_dir = tmp_path / "prometheus"
     multiprocess_dir.mkdir()
     server = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir))
-    deadline = time.monotonic() + 60
-    while (
-        len({line["pid"] for line in server.json_lines() if line["message"] == "model ready"}) < 2
-    ):
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.1)
+    server.wait_for_workers(2)
     requests = 30
 
     def predict(_: int) -> int:  # a new connection each time: both workers get some

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app import metrics as names
@@ -54,11 +55,11 @@ def test_sighup_loads_a_new_model_without_the_poll(serve, shelf, customer, scrap
 
     os.kill(server.process.pid, signal.SIGHUP)
 
-    deadline = time.monotonic() + 30
-    while (ready := server.http.get("/ready")).json()["model_version"] != "v2":
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.05)
-    assert ready.status_code == 200
+    def swapped() -> httpx.Response | None:
+        ready = server.http.get("/ready")
+        return ready if ready.json()["model_version"] == "v2" else None
+
+    assert server.eventually(swapped, "v2 served after SIGHUP").status_code == 200
     prediction = server.http.post("/predict", json=customer)
     assert prediction.status_code == 200
     assert prediction.json()["model_version"] == "v2"
@@ -83,11 +84,7 @@ def _two_workers(serve, shelf, tmp_path, *args: str, launcher=None):
         PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir),
     )
     assert server.wait_for("/ready", 200).json()["model_version"] == "v1"
-    deadline = time.monotonic() + 30
-    while len(workers := _model_ready_pids(server)) < 2:
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.1)
-    return server, workers
+    return server, server.wait_for_workers(2, timeout=30)
 
 
 def _load_then(server, customer, seconds: float, action) -> LoadReport:
@@ -173,7 +170,7 @@ def test_sighup_to_uvicorns_supervisor_replaces_the_workers_without_a_failed_req
     )
     assert report.failures() == []  # no 503, no closed or reset connection
     assert "Received SIGHUP, restarting processes." in server.log()
-    assert len(_model_ready_pids(server) - old_workers) == 2
+    assert len(server.ready_pids() - old_workers) == 2
     after = [o for o in report.outcomes if o.started > replaced_at[0]]
     assert len(after) > RATE  # the load went on for more than a second after the restart
     assert {version for o in after for version in o.versions} == {"v2"}
@@ -185,7 +182,3 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _model_ready_pids(server) -> set[int]:
-    return {line["pid"] for line in server.json_lines() if line["message"] == "model ready"}
