@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -287,3 +288,20 @@ def serve(model_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def serve_workers(serve: Callable[..., Server], tmp_path: Path) -> Callable[..., Server]:
+    """``serve`` with ``--workers count`` and the multiprocess metrics folder they must share
+    (PROMETHEUS_MULTIPROC_DIR: a fresh one per server, as docker/serve.py prepares it)."""
+
+    def start(
+        count: int, *args: str, launcher: Callable[[int], list[str]] | None = None, **env: str
+    ) -> Server:
+        folder = Path(tempfile.mkdtemp(prefix="metrics-", dir=tmp_path))
+        return serve(
+            "--workers", str(count), *args, launcher=launcher,
+            PROMETHEUS_MULTIPROC_DIR=str(folder), **env,
+        )  # fmt: skip
+
+    return start

@@ -125,11 +125,9 @@ def test_a_malformed_drift_reference_leaves_the_model_unready(make_client, model
 
 
 def test_bins_of_several_workers_add_up_and_the_reference_is_one_series(
-    serve, customer, tmp_path, scrape, card
+    serve_workers, customer, scrape, card
 ):
-    multiprocess_dir = tmp_path / "prometheus"
-    multiprocess_dir.mkdir()
-    server = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir))
+    server = serve_workers(2)
     server.wait_for_workers(2)
     requests = 30
 

@@ -133,10 +133,8 @@ def test_sigterm_drains_then_lets_an_in_flight_request_finish(serve, customer):
     assert "Application shutdown complete." in messages
 
 
-def test_metrics_of_several_workers_add_up(serve, customer, tmp_path, scrape):
-    multiprocess_dir = tmp_path / "prometheus"
-    multiprocess_dir.mkdir()
-    server = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir))
+def test_metrics_of_several_workers_add_up(serve_workers, customer, scrape):
+    server = serve_workers(2)
     workers = server.wait_for_workers(2)
     requests = 40
 
