@@ -13,32 +13,34 @@ distroless="${prefix}/distroless-python3-debian13:nonroot"
 run() { "${docker}" run --rm --network none "$@"; }
 
 echo "== python stand-ins: official layout (/usr/local/bin, no EXTERNALLY-MANAGED, no stdlib .pyc, LANG, PATH)"
-for image in "${prefix}/python:3.13-slim" "${prefix}/python:3.13"; do
-    # The single quotes are intended: the variables expand inside the container.
+python_slim="${prefix}/python:${python_version}-slim" python_full="${prefix}/python:${python_version}"
+for image in "${python_slim}" "${python_full}"; do
+    # The single quotes are intended: the variables expand inside the container ($1: the Python version).
     # shellcheck disable=SC2016
     run "${image}" sh -euc '
-        test "$(readlink -f /usr/local/bin/python3.13)" = /usr/bin/python3.13
-        test ! -e /usr/lib/python3.13/EXTERNALLY-MANAGED
-        test -z "$(find /usr/lib/python3.13 -name "*.pyc" -print -quit)"
+        test "$(readlink -f "/usr/local/bin/python$1")" = "/usr/bin/python$1"
+        test ! -e "/usr/lib/python$1/EXTERNALLY-MANAGED"
+        test -z "$(find "/usr/lib/python$1" -name "*.pyc" -print -quit)"
         test "${LANG}" = C.UTF-8
         case "${PATH}" in /usr/local/bin:*) ;; *) exit 1 ;; esac
         python -c "import venv, ensurepip, ssl, sqlite3"
         pip --version >/dev/null
-        echo "  $0: $(python -V), $(pip -V | cut -d" " -f1-2)"' "${image}"
+        echo "  $0: $(python -V), $(pip -V | cut -d" " -f1-2)"' "${image}" "${python_version}"
 done
-run "${prefix}/python:3.13-slim" sh -c '! command -v curl && ! command -v wget && ! command -v gcc' >/dev/null
-run "${prefix}/python:3.13" sh -c 'command -v gcc && command -v git && command -v curl' >/dev/null
+run "${python_slim}" sh -c '! command -v curl && ! command -v wget && ! command -v gcc' >/dev/null
+run "${python_full}" sh -c 'command -v gcc && command -v git && command -v curl' >/dev/null
 
-echo "== distroless stand-in: no shell, uid 65532, python at /usr/bin/python3.13, no stdlib .pyc"
+echo "== distroless stand-in: no shell, uid 65532, python at /usr/bin/python${python_version}, no stdlib .pyc"
 run "${distroless}" -c '
-import os, pwd, ssl, sqlite3, decimal, ctypes, json
+import os, pwd, ssl, sqlite3, decimal, ctypes, json, sys
+version = sys.argv[1]  # the Python version of the images, from scripts/lib.sh
 assert not os.path.exists("/bin/sh") and not os.path.exists("/usr/bin/apt")
 assert os.getuid() == 65532 and pwd.getpwuid(65532).pw_dir == os.getcwd() == "/home/nonroot"
 assert os.stat("/tmp").st_mode & 0o1777 == 0o1777
-assert os.path.realpath("/usr/bin/python3") == "/usr/bin/python3.13"
+assert os.path.realpath("/usr/bin/python3") == f"/usr/bin/python{version}"
 assert ssl.get_default_verify_paths().cafile == "/etc/ssl/certs/ca-certificates.crt"
-assert not any(f.endswith(".pyc") for _, _, files in os.walk("/usr/lib/python3.13") for f in files)
-print("  ok:", os.sys.version.split()[0])'
+assert not any(f.endswith(".pyc") for _, _, files in os.walk(f"/usr/lib/python{version}") for f in files)
+print("  ok:", os.sys.version.split()[0])' "${python_version}"
 
 echo "== multi-stage builds FROM the stand-ins with wheels from the loopback wheelhouse"
 # Stop the server at the end only if this script started it.
@@ -60,7 +62,7 @@ for target in distroless-runtime slim-runtime; do
     "${docker}" build --progress=plain --network host \
         --file "${root}/docker/standins/check.Dockerfile" --target "${target}" --tag "${prefix}-check:${target}" \
         --build-arg "DEBIAN_SLIM_IMAGE=${prefix}/debian:13-slim" \
-        --build-arg "PYTHON_SLIM_IMAGE=${prefix}/python:3.13-slim" \
+        --build-arg "PYTHON_SLIM_IMAGE=${python_slim}" \
         --build-arg "DISTROLESS_IMAGE=${distroless}" \
         --build-arg PIP_NO_INDEX=1 --build-arg "PIP_FIND_LINKS=${url}" \
         "${root}" >"${log}" 2>&1 || { tail -n 40 "${log}" >&2; echo "check-standins.sh: ${target} failed" >&2; exit 1; }

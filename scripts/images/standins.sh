@@ -70,22 +70,23 @@ image() {
     echo "== ${name}: docker build -f docker/standins/${dockerfile} in $((SECONDS - start)) s"
 }
 
-# python_version IMAGE: the interpreter's full version, for the PYTHON_VERSION variable upstream sets.
-python_version() {
-    "${docker}" run --rm --network none --entrypoint /usr/bin/python3.13 "$1" -c 'import platform; print(platform.python_version())'
+# full_python_version IMAGE: the interpreter's full version, for the PYTHON_VERSION variable upstream sets.
+full_python_version() {
+    "${docker}" run --rm --network none --entrypoint "/usr/bin/python${python_version}" "$1" \
+        -c 'import platform; print(platform.python_version())'
 }
 
 total_start=${SECONDS}
 
-slim_python=(python3.13 python3-pip python3-venv ca-certificates netbase tzdata)
+slim_python=("python${python_version}" python3-pip python3-venv ca-certificates netbase tzdata)
 # The official full image sits on buildpack-deps: compilers, headers, VCS and download tools.
 full_python=("${slim_python[@]}" python3-dev build-essential pkg-config git curl wget gnupg dirmngr procps
     openssh-client unzip xz-utils bzip2 file libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
     libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libxml2-dev libxslt1-dev libyaml-dev)
 declare -A roots=(
     [debian-13-slim]="--dpkgopt=${context}/dpkg-slim.cfg"
-    [python-3.13-slim]="--dpkgopt=${context}/dpkg-slim.cfg --include=$(IFS=,; echo "${slim_python[*]}")"
-    [python-3.13]="--include=$(IFS=,; echo "${full_python[*]}")"
+    ["python-${python_version}-slim"]="--dpkgopt=${context}/dpkg-slim.cfg --include=$(IFS=,; echo "${slim_python[*]}")"
+    ["python-${python_version}"]="--include=$(IFS=,; echo "${full_python[*]}")"
 )
 
 # The roots are built in parallel: each is mostly waiting for downloads from the archive.
@@ -114,11 +115,11 @@ if wanted "${prefix}/debian:13-slim"; then
     image "${prefix}/debian:13-slim" debian-slim.Dockerfile --build-arg "ROOTFS=${prefix}/rootfs:debian-13-slim"
 fi
 for variant in -slim ""; do
-    name="${prefix}/python:3.13${variant}"
-    rootfs_image="${prefix}/rootfs:python-3.13${variant}"
+    name="${prefix}/python:${python_version}${variant}"
+    rootfs_image="${prefix}/rootfs:python-${python_version}${variant}"
     if wanted "${name}"; then
         image "${name}" python.Dockerfile --build-arg "ROOTFS=${rootfs_image}" --build-arg "VARIANT=${variant}" \
-            --build-arg "PYTHON_VERSION=$(python_version "${rootfs_image}")"
+            --build-arg "PYTHON_VERSION=$(full_python_version "${rootfs_image}")"
     fi
 done
 if wanted "${prefix}/distroless-python3-debian13:nonroot"; then
@@ -130,8 +131,8 @@ echo "== stand-ins ready in $((SECONDS - total_start)) s"
 "${docker}" image ls --filter "reference=${prefix}/*" --format '{{.Repository}}:{{.Tag}}\t{{.Size}}'
 cat <<EOF
 == build-args for the project's Dockerfiles (upstream images stay their defaults):
---build-arg PYTHON_IMAGE=${prefix}/python:3.13
---build-arg PYTHON_SLIM_IMAGE=${prefix}/python:3.13-slim
+--build-arg PYTHON_IMAGE=${prefix}/python:${python_version}
+--build-arg PYTHON_SLIM_IMAGE=${prefix}/python:${python_version}-slim
 --build-arg DEBIAN_SLIM_IMAGE=${prefix}/debian:13-slim
 --build-arg DISTROLESS_IMAGE=${prefix}/distroless-python3-debian13:nonroot
 EOF

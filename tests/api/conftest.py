@@ -8,19 +8,17 @@ Server tests start ``uvicorn`` itself on a free loopback port.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -30,7 +28,8 @@ from app.fastapi_app import create_app
 from app.settings import Settings, get_settings
 from bankchurn.artifacts import CARD_FILE
 from bankchurn.schema import EXAMPLE_CUSTOMER
-from tooling.net import free_port, wait_until
+from tests.api.uvicorn_server import Server
+from tooling.net import wait_until
 from tooling.paths import REPO_ROOT
 
 SETTLE_TIMEOUT = 30.0
@@ -176,77 +175,7 @@ def scrape() -> Callable[[Any], Metrics]:
     return get
 
 
-# --- real uvicorn processes -------------------------------------------------------------
-
-
-class Server:
-    """A ``uvicorn app.fastapi_app:app`` process on a free loopback port."""
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        args: list[str],
-        log_path: Path,
-        launcher: Callable[[int], list[str]] | None = None,
-    ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        if launcher is None:
-            command = [sys.executable, "-m", "uvicorn", "app.fastapi_app:app"]
-            command += ["--host", "127.0.0.1", "--port", str(self.port), *args]
-        else:  # another way in (make serve, docker/serve.py), given the port
-            command = [*launcher(self.port), *args]
-        with log_path.open("wb") as log:
-            # A session of its own: close() can then end uvicorn's worker processes too.
-            self.process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env={**os.environ, **env},
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        # One client for the test's requests (creating an httpx client costs ~0.3 s here).
-        # No keep-alive: each request opens a new connection, as separate callers would,
-        # so the kernel can hand it to any worker.
-        self.http = httpx.Client(
-            base_url=self.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)
-        )
-
-    def wait_for(self, path: str, status: int, timeout: float = SETTLE_TIMEOUT) -> httpx.Response:
-
-        def answered() -> httpx.Response | None:
-            if self.process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {self.process.returncode}:\n{self.log()}")
-            response = self.http.get(path)
-            return response if response.status_code == status else None
-
-        # TransportError: not listening yet.
-        found = wait_until(answered, timeout=timeout, interval=0.05, ignore=(httpx.TransportError,))
-        if found is not None:
-            return found
-        pytest.fail(f"{path} never answered {status} within {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def json_lines(self) -> list[dict[str, Any]]:
-        lines = [line for line in self.log().splitlines() if line.startswith("{")]
-        return [json.loads(line) for line in lines]
-
-    def close(self) -> None:
-        """Stop uvicorn and every worker it started (a killed supervisor orphans its workers)."""
-        self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+# --- real uvicorn processes (tests/api/uvicorn_server.py) -------------------------------
 
 
 @pytest.fixture
@@ -264,3 +193,20 @@ def serve(model_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def serve_workers(serve: Callable[..., Server], tmp_path: Path) -> Callable[..., Server]:
+    """``serve`` with ``--workers count`` and the multiprocess metrics folder they must share
+    (PROMETHEUS_MULTIPROC_DIR: a fresh one per server, as docker/serve.py prepares it)."""
+
+    def start(
+        count: int, *args: str, launcher: Callable[[int], list[str]] | None = None, **env: str
+    ) -> Server:
+        folder = Path(tempfile.mkdtemp(prefix="metrics-", dir=tmp_path))
+        return serve(
+            "--workers", str(count), *args, launcher=launcher,
+            PROMETHEUS_MULTIPROC_DIR=str(folder), **env,
+        )  # fmt: skip
+
+    return start

@@ -5,25 +5,24 @@ lines, the reload counter, the served version (tests/api/test_model_reload*.py).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from app import metrics as names
+from tooling.net import wait_until
 
 POLL = 0.05  # BANKCHURN_MODEL_POLL_SECONDS of the in-process apps
 TIMEOUT = 30.0
 
 
 def eventually(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(POLL / 2)
-    pytest.fail(f"not within {TIMEOUT} s: {what}")
+    """``condition``'s first truthy value, polled twice per poll interval, or a test failure."""
+    value = wait_until(lambda: condition() or None, timeout=TIMEOUT, interval=POLL / 2)
+    if value is None:
+        pytest.fail(f"not within {TIMEOUT} s: {what}")
+    return value
 
 
 def error_lines(capsys) -> list[dict[str, Any]]:

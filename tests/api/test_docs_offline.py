@@ -32,7 +32,7 @@ import fastapi_offline
 import pytest
 from fastapi.openapi.docs import get_redoc_html
 
-from tests.api.conftest import Server
+from tests.api.uvicorn_server import Server
 
 HOST = "bankchurn.test"
 CONTROL_HOST = "control.test"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -126,17 +125,10 @@ def test_a_malformed_drift_reference_leaves_the_model_unready(make_client, model
 
 
 def test_bins_of_several_workers_add_up_and_the_reference_is_one_series(
-    serve, customer, tmp_path, scrape, card
+    serve_workers, customer, scrape, card
 ):
-    multiprocess_dir = tmp_path / "prometheus"
-    multiprocess_dir.mkdir()
-    server = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir))
-    deadline = time.monotonic() + 60
-    while (
-        len({line["pid"] for line in server.json_lines() if line["message"] == "model ready"}) < 2
-    ):
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.1)
+    server = serve_workers(2)
+    server.wait_for_workers(2)
     requests = 30
 
     def predict(_: int) -> int:  # a new connection each time: both workers get some

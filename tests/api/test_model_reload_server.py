@@ -28,6 +28,13 @@ POLL = "0.5"
 GRACE = 5.0
 # Seconds into the load at which each version is published (v3 is refused).
 SCHEDULE = (("v2", 4.0), ("v3", 9.0), ("v4", 14.0))
+# How the servers under load run: following the shelf's link, on ONNX, and quiet (the app's
+# access log is INFO: keep 5,000 lines out).
+FOLLOWING = {
+    "BANKCHURN_MODEL_POLL_SECONDS": POLL,
+    "BANKCHURN_BACKEND": "onnx",
+    "BANKCHURN_LOG_LEVEL": "WARNING",
+}
 
 
 @pytest.fixture
@@ -129,13 +136,7 @@ def _assert_reloads_counted(server, scrape, workers: int) -> None:
 def test_one_worker_swaps_models_under_load_without_a_failed_request(
     serve, shelf, customer, scrape
 ):
-    server = serve(
-        "--no-access-log",
-        BANKCHURN_MODEL_DIR=str(shelf.link),
-        BANKCHURN_MODEL_POLL_SECONDS=POLL,
-        BANKCHURN_BACKEND="onnx",
-        BANKCHURN_LOG_LEVEL="WARNING",  # the app's access log is INFO: keep 5,000 lines out
-    )
+    server = serve("--no-access-log", BANKCHURN_MODEL_DIR=str(shelf.link), **FOLLOWING)
     assert server.wait_for("/ready", 200).json()["model_version"] == "v1"
 
     report = _load_through_the_schedule(server, shelf, customer)
@@ -145,20 +146,9 @@ def test_one_worker_swaps_models_under_load_without_a_failed_request(
 
 
 def test_two_workers_swap_models_under_load_without_a_failed_request(
-    serve, shelf, customer, scrape, tmp_path
+    serve_workers, shelf, customer, scrape
 ):
-    multiprocess_dir = tmp_path / "metrics"
-    multiprocess_dir.mkdir()
-    server = serve(
-        "--no-access-log",
-        "--workers",
-        "2",
-        BANKCHURN_MODEL_DIR=str(shelf.link),
-        BANKCHURN_MODEL_POLL_SECONDS=POLL,
-        BANKCHURN_BACKEND="onnx",
-        BANKCHURN_LOG_LEVEL="WARNING",
-        PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir),
-    )
+    server = serve_workers(2, "--no-access-log", BANKCHURN_MODEL_DIR=str(shelf.link), **FOLLOWING)
     assert server.wait_for("/ready", 200).json()["model_version"] == "v1"
     scrapes: list = []  # conftest.Metrics, one per scrape
     stop = threading.Event()

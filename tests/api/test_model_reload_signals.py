@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app import metrics as names
@@ -54,11 +55,11 @@ def test_sighup_loads_a_new_model_without_the_poll(serve, shelf, customer, scrap
 
     os.kill(server.process.pid, signal.SIGHUP)
 
-    deadline = time.monotonic() + 30
-    while (ready := server.http.get("/ready")).json()["model_version"] != "v2":
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.05)
-    assert ready.status_code == 200
+    def swapped() -> httpx.Response | None:
+        ready = server.http.get("/ready")
+        return ready if ready.json()["model_version"] == "v2" else None
+
+    assert server.eventually(swapped, "v2 served after SIGHUP").status_code == 200
     prediction = server.http.post("/predict", json=customer)
     assert prediction.status_code == 200
     assert prediction.json()["model_version"] == "v2"
@@ -69,25 +70,17 @@ def test_sighup_loads_a_new_model_without_the_poll(serve, shelf, customer, scrap
     assert (reloaded["trigger"], reloaded["previous_version"]) == ("signal", "v1")
 
 
-def _two_workers(serve, shelf, tmp_path, *args: str, launcher=None):
-    multiprocess_dir = tmp_path / "metrics"
-    multiprocess_dir.mkdir()
-    server = serve(
+def _two_workers(serve_workers, shelf, *args: str, launcher=None):
+    server = serve_workers(
+        2,
         "--no-access-log",
-        "--workers",
-        "2",
         *args,
         launcher=launcher,
         BANKCHURN_MODEL_DIR=str(shelf.link),  # no poll interval: only a signal reloads
         BANKCHURN_BACKEND="onnx",
-        PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir),
     )
     assert server.wait_for("/ready", 200).json()["model_version"] == "v1"
-    deadline = time.monotonic() + 30
-    while len(workers := _model_ready_pids(server)) < 2:
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.1)
-    return server, workers
+    return server, server.wait_for_workers(2, timeout=30)
 
 
 def _load_then(server, customer, seconds: float, action) -> LoadReport:
@@ -101,10 +94,10 @@ def _load_then(server, customer, seconds: float, action) -> LoadReport:
 
 
 def test_sighup_to_each_worker_reloads_several_workers_without_a_failed_request(
-    serve, shelf, customer, tmp_path
+    serve_workers, shelf, customer
 ):
     """The zero-failure way to signal several workers: each worker handles SIGHUP itself."""
-    server, workers = _two_workers(serve, shelf, tmp_path)
+    server, workers = _two_workers(serve_workers, shelf)
 
     def publish_then_hangup_workers() -> None:
         shelf.publish("v2")
@@ -121,7 +114,7 @@ def test_sighup_to_each_worker_reloads_several_workers_without_a_failed_request(
 
 
 def test_sighup_to_uvicorns_supervisor_replaces_the_workers_without_a_failed_request(
-    serve, shelf, customer, tmp_path
+    serve_workers, shelf, customer
 ):
     """What uvicorn 0.54's supervisor does with SIGHUP (supervisors/multiprocess.py,
     ``restart_all``): it does not forward it. For each worker it starts a new one, waits
@@ -140,7 +133,7 @@ def test_sighup_to_uvicorns_supervisor_replaces_the_workers_without_a_failed_req
     worker; one slower to import and load its model is killed and the restart aborted
     (the old workers keep serving the old model). Under this load 5 s was too short."""
     server, old_workers = _two_workers(
-        serve, shelf, tmp_path, "--timeout-worker-healthcheck", "60", launcher=images_entrypoint
+        serve_workers, shelf, "--timeout-worker-healthcheck", "60", launcher=images_entrypoint
     )
     replaced_at: list[float] = []  # seconds into the load at which the restart was over
 
@@ -173,7 +166,7 @@ def test_sighup_to_uvicorns_supervisor_replaces_the_workers_without_a_failed_req
     )
     assert report.failures() == []  # no 503, no closed or reset connection
     assert "Received SIGHUP, restarting processes." in server.log()
-    assert len(_model_ready_pids(server) - old_workers) == 2
+    assert len(server.ready_pids() - old_workers) == 2
     after = [o for o in report.outcomes if o.started > replaced_at[0]]
     assert len(after) > RATE  # the load went on for more than a second after the restart
     assert {version for o in after for version in o.versions} == {"v2"}
@@ -185,7 +178,3 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _model_ready_pids(server) -> set[int]:
-    return {line["pid"] for line in server.json_lines() if line["message"] == "model ready"}

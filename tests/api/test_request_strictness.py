@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import AppFactory, Server
+from tests.api.uvicorn_server import Server
 
 JSON = {"content-type": "application/json"}
 
@@ -118,7 +118,7 @@ def test_head_answers_like_get_without_a_body(client: TestClient, path: str) -> 
 
 
 def test_head_ready_is_503_while_the_model_is_unusable(
-    make_client: AppFactory, model_copy: Path, settle: Callable[[TestClient], None]
+    make_client: Callable[..., TestClient], model_copy: Path, settle: Callable[[TestClient], None]
 ) -> None:
     (model_copy / "model.joblib").write_bytes(b"not the model")
     client = make_client(model_dir=model_copy)

@@ -17,10 +17,6 @@ import httpx
 from app import metrics as names
 
 
-def _model_ready_pids(server) -> set[int]:
-    return {line["pid"] for line in server.json_lines() if line["message"] == "model ready"}
-
-
 def test_server_answers_predictions_and_writes_its_own_access_log(serve, customer, card):
     server = serve()  # no --no-access-log: the app silences uvicorn's access log itself
     server.wait_for("/ready", 200)
@@ -31,11 +27,11 @@ def test_server_answers_predictions_and_writes_its_own_access_log(serve, custome
     assert response.json()["model_version"] == card["model_version"]
     assert response.headers["x-request-id"] == "r-1"
     # The access line is written once the response has gone out: give a busy machine a moment.
-    deadline = time.monotonic() + 5
-    while not (found := [ln for ln in server.json_lines() if ln.get("request_id") == "r-1"]):
-        assert time.monotonic() < deadline, server.log()[-2000:]
-        time.sleep(0.05)
-    [access] = found
+    [access] = server.eventually(
+        lambda: [ln for ln in server.json_lines() if ln.get("request_id") == "r-1"] or None,
+        "the access line of request r-1",
+        timeout=5,
+    )
     assert access["logger"] == "bankchurn.api.access"
     assert (access["method"], access["route"], access["status"]) == ("POST", "/predict", 200)
     assert '"POST /predict HTTP/1.1" 200' not in server.log()  # uvicorn's own access line
@@ -48,10 +44,12 @@ def test_server_with_a_tampered_model_stays_up_unready(serve, model_copy, custom
     server = serve(BANKCHURN_MODEL_DIR=str(model_copy))
 
     health = server.wait_for("/health", 200)
-    deadline = time.monotonic() + 30
-    while (ready := server.http.get("/ready")).json()["error"]["reason"] == "loading":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+
+    def settled() -> httpx.Response | None:
+        ready = server.http.get("/ready")
+        return None if ready.json()["error"]["reason"] == "loading" else ready
+
+    ready = server.eventually(settled, "/ready to stop saying loading")
     time.sleep(1)  # long enough for a crash or a restart loop to show
 
     assert health.json() == {"status": "ok"}
@@ -135,14 +133,9 @@ def test_sigterm_drains_then_lets_an_in_flight_request_finish(serve, customer):
     assert "Application shutdown complete." in messages
 
 
-def test_metrics_of_several_workers_add_up(serve, customer, tmp_path, scrape):
-    multiprocess_dir = tmp_path / "prometheus"
-    multiprocess_dir.mkdir()
-    server = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(multiprocess_dir))
-    deadline = time.monotonic() + 60
-    while len(_model_ready_pids(server)) < 2:
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.1)
+def test_metrics_of_several_workers_add_up(serve_workers, customer, scrape):
+    server = serve_workers(2)
+    workers = server.wait_for_workers(2)
     requests = 40
 
     def predict(_: int) -> int:  # a new connection each time (see Server.http)
@@ -154,7 +147,7 @@ def test_metrics_of_several_workers_add_up(serve, customer, tmp_path, scrape):
 
     assert statuses == [200] * requests
     serving_pids = {line["pid"] for line in server.json_lines() if line.get("route") == "/predict"}
-    assert serving_pids == _model_ready_pids(server)  # both workers answered
+    assert serving_pids == workers  # both workers answered
     assert metrics.total(names.PREDICTIONS_TOTAL) == requests
     assert metrics.value(names.HTTP_REQUESTS_TOTAL, handler="/predict", method="POST",
                          status="200") == requests  # fmt: skip

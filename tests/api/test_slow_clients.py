@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tooling.net import free_port
+from tooling.net import free_port, wait_until
 from tooling.paths import REPO_ROOT
 
 SLOW = 100  # of each kind
@@ -66,13 +66,15 @@ def guarded_server(model_dir: Path, tmp_path: Path) -> Any:
             command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                    break
+
+        def ready() -> bool | None:
             assert process.poll() is None, log_path.read_text()
-            time.sleep(0.05)
+            return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200 or None
+
+        # TransportError: not listening yet.
+        assert wait_until(ready, timeout=60, interval=0.05, ignore=(httpx.TransportError,)), (
+            f"the server was not ready within 60 s:\n{log_path.read_text()}"
+        )
         yield process, port
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -7,7 +7,6 @@ against a real server is test_v2_client.py.
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from app import metrics as names
 from bankchurn.schema import FEATURES
 from tests.api.model_shelf import ModelShelf
 from tests.api.v2_requests import INFER, WIRE_INPUTS, customers, v2_body
+from tooling.net import wait_until
 
 
 def test_server_liveness_readiness_and_metadata(client):
@@ -228,10 +228,12 @@ def test_after_a_reload_v2_serves_and_describes_the_new_model(make_client, model
 
     shelf.add("v2")
     shelf.publish("v2")
-    deadline = time.monotonic() + 30
-    while client.get("/v2/models/bankchurn").json()["versions"] != ["v2"]:
-        assert time.monotonic() < deadline, "v2 was not swapped in"
-        time.sleep(0.05)
+    swapped = wait_until(
+        lambda: client.get("/v2/models/bankchurn").json()["versions"] == ["v2"] or None,
+        timeout=30,
+        interval=0.05,
+    )
+    assert swapped, "v2 was not swapped in"
 
     assert client.post(INFER, json=v2_body(customers(2))).json()["model_version"] == "v2"
     assert client.get("/v2/models/bankchurn/versions/v2/ready").status_code == 200

@@ -13,7 +13,7 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from tests.api.conftest import Server
+from tests.api.uvicorn_server import Server
 from tests.api.v2_requests import WIRE_INPUTS, customers
 
 KEY = "a-real-server-key-5f0c8d1e"
