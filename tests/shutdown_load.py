@@ -149,6 +149,17 @@ class RunResult:
     shutdown_seconds: float
 
 
+def summary(results: list[RunResult]) -> str:
+    """The runs in one line, as the resolve notes and docs/reliability.md quote them."""
+    lost = [result.lost_total for result in results]
+    times = sorted(round(result.shutdown_seconds, 2) for result in results)
+    return (
+        f"lost per run {lost}, total {sum(lost)}; ok {sum(r.ok for r in results)}; "
+        f"refused {sum(r.refused for r in results)}; "
+        f"unaccepted {[r.unaccepted for r in results]}; shutdown seconds {times}"
+    )
+
+
 def run_through_shutdown(
     host: str,
     port: int,

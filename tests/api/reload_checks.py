@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app import metrics as names
+from tests.api.model_shelf import ModelShelf
 from tooling.net import wait_until
 
 POLL = 0.05  # BANKCHURN_MODEL_POLL_SECONDS of the in-process apps
@@ -51,3 +53,11 @@ def assert_still_serving(client, version: str, customer: dict[str, Any]) -> None
     prediction = client.post("/predict", json=customer)
     assert prediction.status_code == 200
     assert prediction.json()["model_version"] == version
+
+
+def shelf_with_v1(model_dir: Path, tmp_path: Path) -> ModelShelf:
+    """A shelf under ``tmp_path`` whose champion is v1, a copy of ``model_dir``."""
+    shelf = ModelShelf(model_dir, tmp_path / "models")
+    shelf.add("v1")
+    shelf.publish("v1")
+    return shelf

@@ -17,15 +17,19 @@ import pytest
 from app import metrics as names
 from bankchurn.artifacts import CARD_FILE
 from tests.api.model_shelf import ModelShelf
-from tests.api.reload_checks import POLL, assert_still_serving, eventually, reloads, served_version
+from tests.api.reload_checks import (
+    POLL,
+    assert_still_serving,
+    eventually,
+    reloads,
+    served_version,
+    shelf_with_v1,
+)
 
 
 @pytest.fixture
 def shelf(model_dir: Path, tmp_path: Path) -> ModelShelf:
-    shelf = ModelShelf(model_dir, tmp_path / "models")
-    shelf.add("v1")
-    shelf.publish("v1")
-    return shelf
+    return shelf_with_v1(model_dir, tmp_path)
 
 
 def test_a_new_model_in_the_folder_is_served_without_a_restart(

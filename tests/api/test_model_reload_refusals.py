@@ -25,15 +25,13 @@ from tests.api.reload_checks import (
     eventually,
     reloads,
     served_version,
+    shelf_with_v1,
 )
 
 
 @pytest.fixture
 def shelf(model_dir: Path, tmp_path: Path) -> ModelShelf:
-    shelf = ModelShelf(model_dir, tmp_path / "models")
-    shelf.add("v1")
-    shelf.publish("v1")
-    return shelf
+    return shelf_with_v1(model_dir, tmp_path)
 
 
 def test_reload_refuses_a_tampered_model_and_keeps_serving(

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from app import metrics as names
-from tests.api.conftest import REPO_ROOT
 from tests.api.model_shelf import ModelShelf
 from tests.api.steady_load import LoadReport, run_load
+from tooling.paths import REPO_ROOT
 
 RATE = 250.0  # requests/s offered while the workers reload
 # SIGHUP at 3 s; the supervisor then replaces the two workers one after the other, each

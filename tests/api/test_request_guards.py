@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.api.conftest import Server
+from tests.api.uvicorn_server import Server, raw_predict
 
 LIMIT = 2
 CLIENTS = 8  # concurrent 1,000-customer batches, on one worker and its one model thread
@@ -95,11 +95,7 @@ def test_bodies_still_arriving_do_not_use_up_the_limit(
 ) -> None:
     server = serve("--no-access-log", BANKCHURN_MAX_REQUESTS_IN_FLIGHT=str(LIMIT))
     server.wait_for("/ready", 200)
-    body = json.dumps(customer).encode()
-    head = (
-        "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
+    head, body = raw_predict(customer)
     slow = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(5 * LIMIT)]
     try:
         for sock in slow:

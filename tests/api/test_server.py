@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from app import metrics as names
+from tests.api.uvicorn_server import raw_predict
 
 
 def test_server_answers_predictions_and_writes_its_own_access_log(serve, customer, card):
@@ -98,11 +99,7 @@ def test_server_cuts_off_a_chunked_body_over_the_limit(serve, customer):
 def test_sigterm_drains_then_lets_an_in_flight_request_finish(serve, customer):
     server = serve("--no-access-log", BANKCHURN_DRAIN_SECONDS="0.6")
     server.wait_for("/ready", 200)
-    body = json.dumps(customer).encode()
-    head = (
-        "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
+    head, body = raw_predict(customer)
 
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
         connection.sendall(head + body[:20])  # in flight: headers read, body incomplete

@@ -25,7 +25,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.shutdown_load import RATE, RunResult, cpu_burners, predict_ids, run_through_shutdown
+from tests.shutdown_load import (
+    RATE,
+    RunResult,
+    cpu_burners,
+    predict_ids,
+    run_through_shutdown,
+    summary,
+)
 from tooling.net import free_port
 from tooling.paths import REPO_ROOT
 
@@ -102,9 +109,5 @@ def test_sigterm_under_load_loses_no_accepted_request(
 
 def test_shutdown_runs_add_up() -> None:
     assert len(results) == RUNS, "run the module whole: the runs above feed this summary"
-    lost = [result.lost_total for result in results]
-    times = sorted(round(result.shutdown_seconds, 2) for result in results)
-    print(f"lost per run {lost}, total {sum(lost)}; ok {sum(r.ok for r in results)}; "
-          f"refused {sum(r.refused for r in results)}; "
-          f"unaccepted {[r.unaccepted for r in results]}; shutdown seconds {times}")  # fmt: skip
-    assert sum(lost) == 0
+    print(summary(results))
+    assert sum(result.lost_total for result in results) == 0

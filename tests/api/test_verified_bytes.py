@@ -38,7 +38,6 @@ from bankchurn.cli import main as cli_main
 from bankchurn.predictor import load_predictor, predict_records
 from bankchurn.schema import EXAMPLE_CUSTOMER
 from bankchurn.synth import write_csv
-from tests.api.conftest import AppFactory
 
 # Each loader runs until it has made its number of loads and been refused at least once: a
 # count, not a time, so a slow machine runs longer instead of racing fewer loads. The cap
@@ -216,7 +215,7 @@ def test_hot_reload_never_unpickles_swapped_bytes(
     mode: str,
     model_copy: Path,
     tmp_path: Path,
-    make_client: AppFactory,
+    make_client: Callable[..., TestClient],
     capsys: pytest.CaptureFixture[str],
     reference_probability: float,
 ) -> None:

@@ -114,3 +114,14 @@ class Server:
                 self.process.wait()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def raw_predict(customer: dict[str, Any]) -> tuple[bytes, bytes]:
+    """POST /predict for ``customer`` as raw HTTP/1.1: (request line and headers, body), for
+    tests that send a request part by part over a socket of their own."""
+    body = json.dumps(customer).encode()
+    head = (
+        "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head, body

@@ -14,8 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.images.imagetools import IMAGES, LABEL, Container, Containers, docker, require_image
-from tooling.docker import DOCKER, HARDENED
+from tests.images.imagetools import (
+    IMAGES,
+    LABEL,
+    Container,
+    Containers,
+    docker,
+    require_image,
+    run_options,
+)
+from tooling.docker import DOCKER
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,11 +47,6 @@ def session_containers() -> Iterator[Containers]:
     started = Containers()
     yield started
     started.remove_all()
-
-
-def run_options(level: str) -> list[str]:
-    """Level 1 runs as it is written; the others run hardened (single worker: no tmpfs needed)."""
-    return [] if level == "level1" else list(HARDENED)
 
 
 @pytest.fixture(scope="session")

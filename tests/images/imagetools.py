@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tooling import docker as client
-from tooling.docker import DockerError
+from tooling.docker import HARDENED, DockerError
 from tooling.images_env import image_names
 from tooling.net import wait_until
 
@@ -34,6 +34,11 @@ def docker(*args: str, check: bool = True, timeout: float = 120) -> CompletedPro
         return client.docker(*args, check=check, timeout=timeout)
     except DockerError as error:
         pytest.fail(str(error))
+
+
+def run_options(level: str) -> list[str]:
+    """Level 1 runs as it is written; the others run hardened (single worker: no tmpfs needed)."""
+    return [] if level == "level1" else list(HARDENED)
 
 
 def http(

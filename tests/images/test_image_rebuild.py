@@ -15,8 +15,7 @@ import pytest
 
 from bankchurn.predictor import load_checked_predictor, predict_records
 from bankchurn.schema import EXAMPLE_CUSTOMER
-from tests.images.conftest import run_options
-from tests.images.imagetools import Containers, docker
+from tests.images.imagetools import Containers, docker, run_options
 from tooling.docker import DOCKER
 from tooling.paths import REPO_ROOT
 

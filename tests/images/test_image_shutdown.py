@@ -25,6 +25,7 @@ from tests.shutdown_load import (
     cpu_burners,
     predict_ids,
     run_through_shutdown,
+    summary,
 )
 from tooling.docker import HARDENED
 from tooling.net import free_port, wait_until
@@ -84,9 +85,5 @@ def test_docker_stop_under_load_loses_no_accepted_request(run: int) -> None:
 
 def test_docker_stop_runs_add_up() -> None:
     assert len(results) == RUNS, "run the module whole: the runs above feed this summary"
-    lost = [result.lost_total for result in results]
-    times = sorted(round(result.shutdown_seconds, 2) for result in results)
-    print(f"docker stop: lost per run {lost}, total {sum(lost)}; "
-          f"ok {sum(r.ok for r in results)}; refused {sum(r.refused for r in results)}; "
-          f"unaccepted {[r.unaccepted for r in results]}; seconds {times}")  # fmt: skip
-    assert sum(lost) == 0
+    print(f"docker stop: {summary(results)}")
+    assert sum(result.lost_total for result in results) == 0

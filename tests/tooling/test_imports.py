@@ -28,3 +28,15 @@ def test_no_module_is_loaded_by_file_path() -> None:
         if BY_PATH.search(line)
     ]
     assert offenders == []
+
+
+def test_no_test_imports_from_a_conftest() -> None:
+    """conftest.py files hold fixtures; what tests share is imported from a module of its own
+    (tooling.paths, tooling.net, tests.api.uvicorn_server, ...)."""
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}:{number}"
+        for path in sorted((REPO_ROOT / "tests").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.match(r"from tests\.(\w+\.)*conftest import", line)
+    ]
+    assert offenders == []
