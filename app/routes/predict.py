@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.api_keys import ApiKeyDep
-from app.dependencies import ScoringDep
+from app.dependencies import Scoring, ScoringDep
 from app.errors import BatchTooLargeError, documented
 from app.explaining import (
     EXPLAIN_OPENAPI,
@@ -20,21 +22,13 @@ from app.json_body import JSON_MEDIA_TYPE, JsonBodyRoute
 from app.schemas import BatchRequest, BatchResponse, ChurnPrediction, PredictRequest
 from app.scoring import score
 
+if TYPE_CHECKING:
+    from app.model_loading import LoadedModel
+
 # JsonBodyRoute: 415 for a body that is not JSON, 422 for a key given twice.
 router = APIRouter(
     tags=["predict"], route_class=JsonBodyRoute, dependencies=[ApiKeyDep], responses=documented(401)
 )
-
-
-def json_response(answer: BaseModel) -> Response:
-    """``answer`` serialised once, leaving out what was never set (reasons unless asked for).
-
-    Returned as a Response, FastAPI sends it as is: the answer is built by scoring from
-    validated inputs, and FastAPI validating it again against the response model (what
-    it does with a returned model) cost more than serialising it (docs/performance.md).
-    The response_model of each route still documents the shape in OpenAPI.
-    """
-    return Response(answer.model_dump_json(exclude_unset=True), media_type=JSON_MEDIA_TYPE)
 
 
 @router.post(
@@ -49,13 +43,15 @@ async def predict(
     scoring: ScoringDep,
     request: Request,
 ) -> Response:
-    model, settings, metrics = scoring.model, scoring.settings, scoring.metrics
     options = explain_options(request)
-    reasons = check_request(model, options.explain, options.k, 1, settings.max_explain_batch)
-    [prediction] = await score(model, [customer], metrics, log_features=settings.log_features)
-    if reasons:
-        await add_reasons(model, [customer], [prediction], reasons, metrics)
-    return json_response(prediction)
+    reasons = check_request(
+        scoring.model, options.explain, options.k, 1, scoring.settings.max_explain_batch
+    )
+    if not reasons:
+        return _json_response(await single_answer(scoring, customer))
+    [prediction] = await _score(scoring, [customer])
+    await add_reasons(scoring.model, [customer], [prediction], reasons, scoring.metrics)
+    return _json_response(_serialised(prediction))
 
 
 @router.post(
@@ -71,19 +67,67 @@ async def predict_batch(
     request: Request,
 ) -> Response:
     """One invalid customer rejects the whole batch (422, its index in ``loc``)."""
-    model, settings, metrics = scoring.model, scoring.settings, scoring.metrics
-    if len(batch.customers) > settings.max_batch:
-        raise BatchTooLargeError(len(batch.customers), settings.max_batch)
+    _check_batch_size(batch, scoring.settings.max_batch)
     options = explain_options(request)
     reasons = check_request(
-        model, options.explain, options.k, len(batch.customers), settings.max_explain_batch
+        scoring.model,
+        options.explain,
+        options.k,
+        len(batch.customers),
+        scoring.settings.max_explain_batch,
     )
-    metrics.batch_size.observe(len(batch.customers))
-    predictions = await score(model, batch.customers, metrics, log_features=settings.log_features)
-    if reasons:
-        await add_reasons(model, batch.customers, predictions, reasons, metrics)
-    return json_response(
-        BatchResponse.model_construct(
-            model_version=model.version, threshold=model.threshold, predictions=predictions
-        )
+    if not reasons:
+        return _json_response(await batch_answer(scoring, batch))
+    scoring.metrics.batch_size.observe(len(batch.customers))
+    predictions = await _score(scoring, batch.customers)
+    await add_reasons(scoring.model, batch.customers, predictions, reasons, scoring.metrics)
+    return _json_response(_serialised(_batch_response(scoring.model, predictions)))
+
+
+# The answers without reasons, as bytes: the routes above and app.predict_fast_path (which
+# answers ordinary requests before FastAPI does) send these, so both send the same.
+
+
+async def single_answer(scoring: Scoring, customer: PredictRequest) -> bytes:
+    [prediction] = await _score(scoring, [customer])
+    return _serialised(prediction)
+
+
+async def batch_answer(scoring: Scoring, batch: BatchRequest) -> bytes:
+    """Raises BatchTooLargeError (413) before anything is scored for a batch over the limit."""
+    _check_batch_size(batch, scoring.settings.max_batch)
+    scoring.metrics.batch_size.observe(len(batch.customers))
+    predictions = await _score(scoring, batch.customers)
+    return _serialised(_batch_response(scoring.model, predictions))
+
+
+def _check_batch_size(batch: BatchRequest, limit: int) -> None:
+    if len(batch.customers) > limit:
+        raise BatchTooLargeError(len(batch.customers), limit)
+
+
+async def _score(scoring: Scoring, customers: list[PredictRequest]) -> list[ChurnPrediction]:
+    return await score(
+        scoring.model, customers, scoring.metrics, log_features=scoring.settings.log_features
     )
+
+
+def _batch_response(model: LoadedModel, predictions: list[ChurnPrediction]) -> BatchResponse:
+    return BatchResponse.model_construct(
+        model_version=model.version, threshold=model.threshold, predictions=predictions
+    )
+
+
+def _serialised(answer: BaseModel) -> bytes:
+    """``answer`` serialised once, leaving out what was never set (reasons unless asked for).
+
+    Sent as a Response, FastAPI sends it as is: the answer is built by scoring from
+    validated inputs, and FastAPI validating it again against the response model (what
+    it does with a returned model) cost more than serialising it (docs/performance.md).
+    The response_model of each route still documents the shape in OpenAPI.
+    """
+    return answer.model_dump_json(exclude_unset=True).encode()
+
+
+def _json_response(content: bytes) -> Response:
+    return Response(content, media_type=JSON_MEDIA_TYPE)
