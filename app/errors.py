@@ -12,6 +12,7 @@ into the string, and an invalid request is 400 there, as the protocol says, not 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -133,6 +134,12 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def payload_too_large_message(limit: int) -> str:
     return f"Request body is larger than the limit of {limit} bytes; send smaller batches."
+
+
+def new_request_id() -> str:
+    """32 random hex digits, the shape of a uuid4's hex, without building a UUID (a quarter
+    of the cost, on every request that brings no id of its own)."""
+    return os.urandom(16).hex()
 
 
 def request_id_of(scope_state: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY, CollectorRegistry
 
@@ -25,9 +26,12 @@ from app.middleware import (
     RequestContextMiddleware,
 )
 from app.model_state import ModelState
+from app.predict_fast_path import PredictFastPath
 from app.request_guards import RequestGuardMiddleware
 from app.routes import health, metrics, model, predict, v2
 from app.settings import Settings, get_settings
+
+_NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def _service_version() -> str:
@@ -51,6 +55,8 @@ def create_app(
         # Swagger UI's default validatorUrl sends the spec's address to validator.swagger.io
         # for a badge: off, so /docs makes no request outside this server.
         swagger_ui_parameters={"validatorUrl": None},
+        # The service's telemetry is Prometheus (/metrics); FastAPI's OpenTelemetry is opt-in.
+        telemetry=None if settings.opentelemetry else _NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.metrics = service_metrics
@@ -59,7 +65,10 @@ def create_app(
     app.state.api_key_hashes = settings.accepted_key_hashes()
     install_error_handlers(app)
     # Middleware added last runs first: request id -> drain (Connection: close) -> HTTP
-    # metrics -> CORS -> docs CSP -> body timeout and in-flight limit -> body size limit.
+    # metrics -> CORS -> docs CSP -> body timeout and in-flight limit -> body size limit
+    # -> the prediction routes' fast path.
+    if settings.predict_fast_path:
+        app.add_middleware(PredictFastPath, service=app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RequestGuardMiddleware,

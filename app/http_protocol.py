@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.draining import DRAIN
-from app.errors import REQUEST_ID_HEADER
+from app.errors import REQUEST_ID_HEADER, new_request_id
 from app.schemas import ErrorBody, ErrorResponse
 from app.settings import get_settings
 
@@ -44,7 +43,7 @@ _REASONS = {408: b"Request Timeout", 503: b"Service Unavailable"}
 
 def raw_error(status: int, code: str, message: str, headers: dict[str, str]) -> bytes:
     """A complete HTTP/1.1 response in the service's error shape, closing the connection."""
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     body = ErrorResponse(
         error=ErrorBody(code=code, message=message, request_id=request_id, reason=None)
     )

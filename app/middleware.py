@@ -7,7 +7,6 @@ and nothing buffers or re-wraps the response.
 from __future__ import annotations
 
 import re
-import uuid
 from time import perf_counter
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -18,6 +17,7 @@ from app.errors import (
     PayloadTooLargeError,
     error_response,
     is_open_inference,
+    new_request_id,
     payload_too_large_message,
     request_id_of,
 )
@@ -31,7 +31,7 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 def request_id_for(headers: Headers) -> str:
     incoming = headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _SANE_REQUEST_ID.match(incoming) else new_request_id()
 
 
 class RequestContextMiddleware:

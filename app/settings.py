@@ -119,6 +119,18 @@ class Settings(BaseSettings):
         description="Record http_requests_total and http_request_duration_seconds per route "
         "template; the model metrics are recorded either way.",
     )
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's native OpenTelemetry (traces, metrics, logs to the globally "
+        "configured providers): needs an OpenTelemetry SDK, which this service does not ship. "
+        "Off, FastAPI skips its check for configured providers on every request.",
+    )
+    predict_fast_path: bool = Field(
+        True,
+        description="Answer ordinary POST /predict and /predict/batch requests before FastAPI's "
+        "routing and dependency resolution (same answers, about half the app's cost per "
+        "request: docs/performance.md); false sends every request the FastAPI way.",
+    )
     log_features: bool = Field(
         False, description="Log each scored customer's features (personal data; off by default)."
     )
