@@ -77,7 +77,7 @@ class PredictFastPath:
         body = await replay.read_body()
         request_model, respond = answer
         try:
-            parsed = request_model.model_validate(parse_json(body))
+            parsed = parse_body(request_model, body)
         except (ValueError, ValidationError, ApiError, HTTPException):
             # Not JSON, a key given twice, or invalid: the route says what was wrong. A body
             # that did not arrive (timeout, too large, overloaded) goes the same way, raising there.
@@ -120,6 +120,11 @@ class PredictFastPath:
             and bool(credentials)
             and key_accepted(credentials, accepted_keys)
         )
+
+
+def parse_body(request_model: type[BaseModel], body: bytes) -> BaseModel:
+    """The body as the route would have it: JSON with each key once, validated (strict)."""
+    return request_model.model_validate(parse_json(body))
 
 
 class _Replay:

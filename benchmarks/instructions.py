@@ -59,8 +59,8 @@ async def _drive(explanations: int, counted: int, query: bytes) -> None:
 
     from app.fastapi_app import create_app
     from app.settings import Settings
-    from benchmarks.serving.ablation import await_model, request
     from benchmarks.serving.adapters import bankchurn_payload, benchmark_customers
+    from benchmarks.serving.inprocess import await_model, request
 
     app = create_app(Settings(model_dir=MODEL_DIR, backend="onnx"), registry=CollectorRegistry())
     payload = bankchurn_payload(benchmark_customers()[:1], None)  # type: ignore[arg-type]

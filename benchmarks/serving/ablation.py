@@ -28,22 +28,21 @@ from typing import Any
 
 import fastapi.dependencies.utils as fastapi_dependencies
 from fastapi import FastAPI
-from fastapi.responses import Response
 from prometheus_client import CollectorRegistry
-from starlette.types import Message
 
+import app.predict_fast_path as fast_path
 import app.routes.predict as predict_route
 from app.fastapi_app import create_app
+from app.json_body import parse_json
 from app.metrics import ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.request_guards import RequestGuardMiddleware
 from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
-from benchmarks.errors import BenchError
 from benchmarks.serving.adapters import Payload, bankchurn_payload, benchmark_customers
+from benchmarks.serving.inprocess import await_model, request
 
 FULL = "everything on"
-READY_TIMEOUT = 60.0
 # A thing the variant does during its runs (and undoes after): replace a route's function.
 Patch = Callable[[], contextlib.AbstractContextManager[None]]
 
@@ -59,6 +58,9 @@ class Variant:
     quiet_drift: bool = False
     patch: Patch | None = None
     reference: str = FULL
+    # True for work the variant adds (the route's way instead of the fast path): its cost is
+    # the variant's time minus the reference's.
+    adds: bool = False
 
 
 def _replaced(name: str, replacement: Any, module: Any = predict_route) -> Patch:
@@ -89,6 +91,26 @@ def _unvalidated_body(*, field: Any, value: Any, values: Any, loc: Any) -> tuple
     return _validate_field(field=field, value=value, values=values, loc=loc)
 
 
+def _unvalidated_fast_path_body(request_model: Any, body: bytes) -> Any:
+    """The fast path's parse_body without the validation: the JSON built as sent, unchecked."""
+    document = parse_json(body)
+    if request_model is BatchRequest:
+        customers = [PredictRequest.model_construct(**c) for c in document["customers"]]
+        return BatchRequest.model_construct(customers=customers)
+    return PredictRequest.model_construct(**document)
+
+
+def _both(*patches: Patch) -> Patch:
+    @contextlib.contextmanager
+    def patch() -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            for each in patches:
+                stack.enter_context(each())
+            yield
+
+    return patch
+
+
 class _FixedScore:
     """``score`` without the model: the predictions of the first real call, every time."""
 
@@ -102,8 +124,8 @@ class _FixedScore:
         return self.answer
 
 
-def _fixed_response(_: Any) -> Response:
-    return Response(b'{"ablated":true}', media_type="application/json")
+def _fixed_response(_: Any) -> bytes:
+    return b'{"ablated":true}'
 
 
 def variants() -> list[Variant]:
@@ -134,10 +156,21 @@ def variants() -> list[Variant]:
             quiet_drift=True,
         ),
         Variant(
+            "FastAPI routing and dependency resolution",
+            "what the fast path saves: BANKCHURN_PREDICT_FAST_PATH=false, its time minus "
+            "everything on's",
+            {"predict_fast_path": False},
+            adds=True,
+        ),
+        Variant(
             "request validation",
-            "bodies built unchecked (model_construct) where FastAPI validates them (bench only)",
-            patch=_replaced(
-                "_validate_value_with_model_field", _unvalidated_body, fastapi_dependencies
+            "bodies built unchecked (model_construct) where the fast path (and FastAPI, for "
+            "the requests it hands on) validates them (bench only)",
+            patch=_both(
+                _replaced("parse_body", _unvalidated_fast_path_body, fast_path),
+                _replaced(
+                    "_validate_value_with_model_field", _unvalidated_body, fastapi_dependencies
+                ),
             ),
         ),
         Variant(
@@ -148,7 +181,7 @@ def variants() -> list[Variant]:
         Variant(
             "response serialisation",
             "a constant body instead of the prediction's JSON (bench only)",
-            patch=_replaced("json_response", _fixed_response),
+            patch=_replaced("_serialised", _fixed_response),
         ),
     ]
 
@@ -162,44 +195,6 @@ def build(variant: Variant, model_dir: Path) -> FastAPI:
         metrics: ServiceMetrics = app.state.metrics
         metrics.record_inputs = lambda reference, matrix: None  # type: ignore[method-assign]
     return app
-
-
-async def await_model(app: FastAPI) -> None:
-    """Return once the app's model has loaded (it loads in the background at start-up)."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while app.state.model_state.model is None:
-        if time.monotonic() > deadline:
-            raise BenchError("ablation: the model did not load; see the log")
-        await asyncio.sleep(0.01)
-
-
-async def request(app: FastAPI, payload: Payload, query: bytes = b"") -> None:
-    """One request through the app's ASGI interface, no socket; anything but 200 is an error."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": payload.path, "raw_path": payload.path.encode(),
-        "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload.body)).encode())],
-    }  # fmt: skip
-    messages = [{"type": "http.request", "body": payload.body, "more_body": False}]
-    status = 0
-
-    async def receive() -> Message:
-        if messages:
-            return messages.pop()
-        await asyncio.Event().wait()  # a disconnect that never comes
-        raise AssertionError("unreachable")
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    if status != 200:
-        raise BenchError(f"ablation: {payload.path}?{query.decode()} answered {status}")
 
 
 async def _measure(
@@ -246,10 +241,7 @@ def measure_ablation(model_dir: Path, requests: int, rounds: int) -> dict[str, A
                 "layer": variant.layer,
                 "how": variant.how,
                 "against": variant.reference,
-                "cost_us": {
-                    kind: least[kind][variant.reference] - least[kind][variant.layer]
-                    for kind in payloads
-                },
+                "cost_us": {kind: _cost(variant, least[kind]) for kind in payloads},
                 "variant_us": {kind: least[kind][variant.layer] for kind in payloads},
             }
         )
@@ -260,6 +252,13 @@ def measure_ablation(model_dir: Path, requests: int, rounds: int) -> dict[str, A
         flush=True,
     )  # fmt: skip
     return result
+
+
+def _cost(variant: Variant, least: dict[str, float]) -> float:
+    """Microseconds per request of the variant's layer: what switching it off saves, or
+    for a variant that adds work (``adds``), what that work costs."""
+    difference = least[variant.layer] - least[variant.reference]
+    return difference if variant.adds else -difference
 
 
 def render_ablation(ablation: dict[str, Any] | None) -> list[str]:

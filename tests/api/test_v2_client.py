@@ -7,6 +7,7 @@ Also on the real server: an API key works through that client and never reaches 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -151,8 +152,8 @@ def test_an_api_key_works_through_tritonclient_and_is_never_logged(serve, tmp_pa
 
     log = server.log()
     # The requests were logged, never the key.
-    assert '"status": 401' in log
-    assert '"status": 200' in log
+    statuses = {json.loads(line).get("status") for line in log.splitlines() if line.startswith("{")}
+    assert {401, 200} <= statuses
     assert KEY not in log
     assert "wrong-key" not in log
     assert "Bearer" not in log

@@ -8,6 +8,7 @@ and the alert fire. See test_stack.py's docstring for how the stack is built and
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,8 +66,12 @@ def test_sighup_asks_the_running_api_for_a_model_check(stack: Stack) -> None:
     assert stack.compose("kill", "-s", "HUP", "api").returncode == 0
 
     def checked() -> bool | None:
-        logs = stack.compose("logs", "--no-color", "api").stdout
-        return '"message": "model check requested"' in logs or None
+        logs = stack.compose("logs", "--no-color", "api").stdout.splitlines()
+        # compose prefixes each line with the container's name: the JSON starts at "{".
+        messages = [
+            json.loads(line[line.index("{") :]).get("message") for line in logs if "{" in line
+        ]
+        return "model check requested" in messages or None
 
     assert eventually(checked, "the api to log the requested check", timeout=30)
     assert stack.get("api", "/ready").status_code == 200
