@@ -20,7 +20,7 @@ from app.explaining import (
 )
 from app.json_body import JSON_MEDIA_TYPE, JsonBodyRoute
 from app.schemas import BatchRequest, BatchResponse, ChurnPrediction, PredictRequest
-from app.scoring import score
+from app.scoring import Scores, score
 
 if TYPE_CHECKING:
     from app.model_loading import LoadedModel
@@ -49,7 +49,7 @@ async def predict(
     )
     if not reasons:
         return _json_response(await single_answer(scoring, customer))
-    [prediction] = await _score(scoring, [customer])
+    [prediction] = (await _score(scoring, [customer])).predictions()
     await add_reasons(scoring.model, [customer], [prediction], reasons, scoring.metrics)
     return _json_response(_serialised(prediction))
 
@@ -67,7 +67,7 @@ async def predict_batch(
     request: Request,
 ) -> Response:
     """One invalid customer rejects the whole batch (422, its index in ``loc``)."""
-    _check_batch_size(batch, scoring.settings.max_batch)
+    check_batch_size(batch, scoring.settings.max_batch)
     options = explain_options(request)
     reasons = check_request(
         scoring.model,
@@ -79,7 +79,7 @@ async def predict_batch(
     if not reasons:
         return _json_response(await batch_answer(scoring, batch))
     scoring.metrics.batch_size.observe(len(batch.customers))
-    predictions = await _score(scoring, batch.customers)
+    predictions = (await _score(scoring, batch.customers)).predictions()
     await add_reasons(scoring.model, batch.customers, predictions, reasons, scoring.metrics)
     return _json_response(_serialised(_batch_response(scoring.model, predictions)))
 
@@ -89,24 +89,22 @@ async def predict_batch(
 
 
 async def single_answer(scoring: Scoring, customer: PredictRequest) -> bytes:
-    [prediction] = await _score(scoring, [customer])
-    return _serialised(prediction)
+    return (await _score(scoring, [customer])).single_json()
 
 
 async def batch_answer(scoring: Scoring, batch: BatchRequest) -> bytes:
-    """Raises BatchTooLargeError (413) before anything is scored for a batch over the limit."""
-    _check_batch_size(batch, scoring.settings.max_batch)
+    """For a batch within BANKCHURN_MAX_BATCH (``check_batch_size``)."""
     scoring.metrics.batch_size.observe(len(batch.customers))
-    predictions = await _score(scoring, batch.customers)
-    return _serialised(_batch_response(scoring.model, predictions))
+    return (await _score(scoring, batch.customers)).batch_json()
 
 
-def _check_batch_size(batch: BatchRequest, limit: int) -> None:
+def check_batch_size(batch: BatchRequest, limit: int) -> None:
+    """Raises BatchTooLargeError (413), before anything is scored."""
     if len(batch.customers) > limit:
         raise BatchTooLargeError(len(batch.customers), limit)
 
 
-async def _score(scoring: Scoring, customers: list[PredictRequest]) -> list[ChurnPrediction]:
+async def _score(scoring: Scoring, customers: list[PredictRequest]) -> Scores:
     return await score(
         scoring.model, customers, scoring.metrics, log_features=scoring.settings.log_features
     )

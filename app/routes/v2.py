@@ -120,7 +120,8 @@ async def infer(
     churn_probability (FP64), churn (BOOL) and risk_band (BYTES), n values each."""
     customers = decode(request, settings.max_batch)
     metrics.batch_size.observe(len(customers))
-    predictions = await score(model, customers, metrics, log_features=settings.log_features)
+    scores = await score(model, customers, metrics, log_features=settings.log_features)
+    predictions = scores.predictions()
     requested = [output.name for output in request.outputs] if request.outputs else None
     return InferenceResponse(
         model_name=MODEL_NAME,
