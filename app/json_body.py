@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +50,21 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json(body: bytes) -> Any:
     """JSON text to Python, refusing repeated keys; invalid JSON raises JSONDecodeError."""
     return json.loads(body, object_pairs_hook=_unique_keys)
+
+
+def parse_json_counting_strings(body: bytes) -> tuple[Any, int]:
+    """``body`` parsed by orjson (a quarter of the time), and how many strings it holds.
+
+    orjson keeps the last of a repeated key, as json does, so this is half of ``parse_json``:
+    the caller proves that no key was repeated by comparing the count with the strings its
+    validated document must have (keys and string values; app.predict_fast_path), and takes
+    ``parse_json``'s way when they differ. Without a backslash every quote opens or closes a
+    string, so the count is exact; a body with one raises ValueError, as does anything orjson
+    refuses (it refuses what json does, and NaN, Infinity, integers past 64 bits, UTF-16).
+    """
+    if b"\\" in body:
+        raise ValueError("a backslash: the strings cannot be counted by their quotes")
+    return orjson.loads(body), body.count(b'"') // 2
 
 
 def is_json(content_type: str | None) -> bool:

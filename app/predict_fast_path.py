@@ -21,27 +21,56 @@ tests/api/test_predict_fast_path.py holds both ways to the same answers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api_keys import key_accepted
 from app.dependencies import Scoring
-from app.errors import ApiError
-from app.json_body import is_json, parse_json
+from app.json_body import is_json, parse_json_counting_strings
 from app.routes.predict import batch_answer, single_answer
 from app.schemas import BatchRequest, PredictRequest
+from bankchurn.schema import FEATURES, CategoricalFeature
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import FastAPI
 
-_ANSWERS: dict[str, tuple[type[BaseModel], Callable[[Scoring, BaseModel], Awaitable[bytes]]]] = {
-    "/predict": (PredictRequest, single_answer),  # type: ignore[dict-item]
-    "/predict/batch": (BatchRequest, batch_answer),  # type: ignore[dict-item]
+    from app.settings import Settings
+
+# A validated customer's string values: its categories and, when given, its id. Every other
+# field is a number (strict validation refuses "42").
+_CATEGORIES = sum(isinstance(feature, CategoricalFeature) for feature in FEATURES)
+
+
+def _customer_strings(customer: PredictRequest) -> int:
+    """The strings of the JSON object a customer was validated from, each key given once."""
+    return len(customer.model_fields_set) + _CATEGORIES + (customer.id is not None)
+
+
+def _single_strings(customer: PredictRequest, _: Settings) -> int | None:
+    return _customer_strings(customer)
+
+
+def _batch_strings(batch: BatchRequest, settings: Settings) -> int | None:
+    """None for a batch over BANKCHURN_MAX_BATCH: the route refuses it (413)."""
+    if len(batch.customers) > settings.max_batch:
+        return None
+    return 1 + sum(map(_customer_strings, batch.customers))  # 1: the key "customers"
+
+
+class _Answer(NamedTuple):
+    request_model: type[BaseModel]
+    # The strings the body must hold if no key was repeated; None: the route answers.
+    strings: Callable[[Any, Settings], int | None]
+    respond: Callable[[Scoring, Any], Awaitable[bytes]]
+
+
+_ANSWERS: dict[str, _Answer] = {
+    "/predict": _Answer(PredictRequest, _single_strings, single_answer),
+    "/predict/batch": _Answer(BatchRequest, _batch_strings, batch_answer),
 }
 _JSON_HEADERS = (b"content-type", b"application/json")
 
@@ -75,20 +104,14 @@ class PredictFastPath:
             return
         replay = _Replay(receive)
         body = await replay.read_body()
-        request_model, respond = answer
-        try:
-            parsed = parse_body(request_model, body)
-        except (ValueError, ValidationError, ApiError, HTTPException):
-            # Not JSON, a key given twice, or invalid: the route says what was wrong. A body
-            # that did not arrive (timeout, too large, overloaded) goes the same way, raising there.
+        parsed = parse_body(answer, body, state.settings)
+        if parsed is None:
+            # Not JSON, maybe a key given twice, invalid, or a batch too large: the route says
+            # what was wrong. A body that did not arrive (timeout, too large, overloaded) goes
+            # the same way, raising there.
             await self.app(scope, replay, send)
             return
-        scoring = Scoring(model, state.settings, state.metrics)
-        try:
-            content = await respond(scoring, parsed)
-        except ApiError:  # a batch over BANKCHURN_MAX_BATCH, refused before anything is scored
-            await self.app(scope, replay, send)
-            return
+        content = await answer.respond(Scoring(model, state.settings, state.metrics), parsed)
         await send(
             {
                 "type": "http.response.start",
@@ -122,9 +145,19 @@ class PredictFastPath:
         )
 
 
-def parse_body(request_model: type[BaseModel], body: bytes) -> BaseModel:
-    """The body as the route would have it: JSON with each key once, validated (strict)."""
-    return request_model.model_validate(parse_json(body))
+def parse_body(answer: _Answer, body: bytes, settings: Settings) -> BaseModel | None:
+    """The body as the route would have it (JSON with each key once, validated, strict), or
+    None if the route must answer.
+
+    No repeated key is proven by counting: a validated document holds a known number of
+    strings (its keys and string values), and one with a key repeated holds more.
+    """
+    try:
+        document, strings = parse_json_counting_strings(body)
+        parsed = answer.request_model.model_validate(document)
+    except (ValueError, ValidationError):  # orjson's errors are ValueErrors
+        return None
+    return parsed if answer.strings(parsed, settings) == strings else None
 
 
 class _Replay:

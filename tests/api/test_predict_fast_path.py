@@ -50,6 +50,31 @@ def _requests(customer: dict[str, Any]) -> list[tuple[str, str, dict[str, str], 
         ("POST", "/predict/batch", json_type, _body({"customers": [customer] * 40})),
         ("POST", "/predict/batch", json_type, _body([customer])),
         ("GET", "/predict", {}, b""),
+        *(("POST", url, json_type, body) for url, body in _counted_bodies(customer)),
+    ]
+
+
+def _counted_bodies(customer: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """Bodies the fast path takes apart with orjson, which keeps a repeated key's last value
+    silently: the routes' 422 must still come for each repetition, and a 200 for the rest."""
+    one = _body(customer)
+    renamed = {("Age" if key == "age" else key): value for key, value in customer.items()}
+    return [
+        ("/predict", one[:-1] + b', "Age": 99}'),  # the same field by its two names
+        ("/predict", one[:-1] + b', "id": "a", "id": "b"}'),  # a repeated string value
+        ("/predict", one[:-1] + b', "geography": "Spain"}'),
+        ("/predict", one[:-1] + b', "\\u0061ge": 99}'),  # "age" again, escaped
+        ("/predict", one.replace(b'"age"', b'"\\u0061ge"')),  # escaped once: in order
+        ("/predict", json.dumps(customer, indent=2).encode()),  # whitespace everywhere
+        ("/predict", _body(renamed)),
+        ("/predict", _body({**customer, "id": None})),
+        ("/predict", _body({**customer, "age": 42.0})),
+        ("/predict", _body({**customer, "balance": 1e400})),  # inf to json, refused
+        ("/predict", one[:-1] + b', "balance": NaN}'),
+        ("/predict", _body({**customer, "age": 2**70})),
+        ("/predict", one.decode().encode("utf-16")),
+        ("/predict/batch", b'{"customers": [' + one + b'], "customers": [' + one + b"]}"),
+        ("/predict/batch", b'{"customers": [' + one + b", " + one[:-1] + b', "tenure": 3}]}'),
     ]
 
 
@@ -145,14 +170,27 @@ def test_the_fast_path_answers_ordinary_requests_and_hands_on_the_rest(both_ways
         assert app.client.post("/predict/batch", json={"customers": [customer]}).status_code == 200
     assert fast.endpoints == [None, None]
     assert routed.endpoints == ["predict", "predict_batch"]
+    # Whitespace around every token and whole numbers written as floats are still ordinary.
+    for body in (json.dumps(customer, indent=2).encode(), _body({**customer, "age": 42.0})):
+        assert fast.client.post("/predict", content=body, headers=JSON_TYPE).status_code == 200
     handed_on = [
         ("/predict?explain=true", _body(customer)),
         ("/predict", _body({**customer, "age": "42"})),
         ("/predict/batch", _body({"customers": [customer] * 4})),
+        ("/predict", _body(customer)[:-1] + b', "age": 42}'),  # repeated: the route's 422
+        ("/predict", _body(customer).replace(b'"age"', b'"\\u0061ge"')),  # a backslash: 200
     ]
     for url, body in handed_on:
-        fast.client.post(url, content=body, headers={"content-type": "application/json"})
-    assert fast.endpoints[2:] == ["predict", "predict", "predict_batch"]
+        fast.client.post(url, content=body, headers=JSON_TYPE)
+    assert fast.endpoints[2:] == [
+        None,
+        None,
+        "predict",
+        "predict",
+        "predict_batch",
+        "predict",
+        "predict",
+    ]
 
 
 def test_a_test_that_overrides_a_dependency_gets_the_route(make_client, customer):
