@@ -21,30 +21,30 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fastapi.dependencies.utils as fastapi_dependencies
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 import app.predict_fast_path as fast_path
-import app.routes.predict as predict_route
 from app.fastapi_app import create_app
-from app.json_body import parse_json
 from app.metrics import ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.request_guards import RequestGuardMiddleware
-from app.schemas import BatchRequest, PredictRequest
 from app.settings import Settings
+from benchmarks.serving.ablation_patches import (
+    FixedScore,
+    Patch,
+    constant_answers,
+    replaced,
+    without_validation,
+)
 from benchmarks.serving.adapters import Payload, bankchurn_payload, benchmark_customers
 from benchmarks.serving.inprocess import await_model, request
 
 FULL = "everything on"
-# A thing the variant does during its runs (and undoes after): replace a route's function.
-Patch = Callable[[], contextlib.AbstractContextManager[None]]
 
 
 @dataclass(frozen=True)
@@ -61,71 +61,6 @@ class Variant:
     # True for work the variant adds (the route's way instead of the fast path): its cost is
     # the variant's time minus the reference's.
     adds: bool = False
-
-
-def _replaced(name: str, replacement: Any, module: Any = predict_route) -> Patch:
-    @contextlib.contextmanager
-    def patch() -> Iterator[None]:
-        original = getattr(module, name)
-        setattr(module, name, replacement)
-        try:
-            yield
-        finally:
-            setattr(module, name, original)
-
-    return patch
-
-
-_validate_field = fastapi_dependencies._validate_value_with_model_field
-
-
-def _unvalidated_body(*, field: Any, value: Any, values: Any, loc: Any) -> tuple[Any, list[Any]]:
-    """FastAPI's check of one parameter, except the request bodies: built as sent, unchecked
-    (the benchmark's customers are valid, so scoring sees the same values)."""
-    kind = field.field_info.annotation
-    if kind is PredictRequest:
-        return PredictRequest.model_construct(**value), []
-    if kind is BatchRequest:
-        customers = [PredictRequest.model_construct(**c) for c in value["customers"]]
-        return BatchRequest.model_construct(customers=customers), []
-    return _validate_field(field=field, value=value, values=values, loc=loc)
-
-
-def _unvalidated_fast_path_body(request_model: Any, body: bytes) -> Any:
-    """The fast path's parse_body without the validation: the JSON built as sent, unchecked."""
-    document = parse_json(body)
-    if request_model is BatchRequest:
-        customers = [PredictRequest.model_construct(**c) for c in document["customers"]]
-        return BatchRequest.model_construct(customers=customers)
-    return PredictRequest.model_construct(**document)
-
-
-def _both(*patches: Patch) -> Patch:
-    @contextlib.contextmanager
-    def patch() -> Iterator[None]:
-        with contextlib.ExitStack() as stack:
-            for each in patches:
-                stack.enter_context(each())
-            yield
-
-    return patch
-
-
-class _FixedScore:
-    """``score`` without the model: the predictions of the first real call, every time."""
-
-    def __init__(self) -> None:
-        self.answer: list[Any] | None = None
-        self.real = getattr(predict_route, "score")  # noqa: B009 (its import, not an export)
-
-    async def __call__(self, model: Any, customers: Any, metrics: Any, **options: Any) -> Any:
-        if self.answer is None or len(self.answer) != len(customers):
-            self.answer = await self.real(model, customers, metrics, **options)
-        return self.answer
-
-
-def _fixed_response(_: Any) -> bytes:
-    return b'{"ablated":true}'
 
 
 def variants() -> list[Variant]:
@@ -166,22 +101,17 @@ def variants() -> list[Variant]:
             "request validation",
             "bodies built unchecked (model_construct) where the fast path (and FastAPI, for "
             "the requests it hands on) validates them (bench only)",
-            patch=_both(
-                _replaced("parse_body", _unvalidated_fast_path_body, fast_path),
-                _replaced(
-                    "_validate_value_with_model_field", _unvalidated_body, fastapi_dependencies
-                ),
-            ),
+            patch=without_validation(fast_path),
         ),
         Variant(
             "scoring",
             "encoding, model and predictions replaced by the first call's answer (bench only)",
-            patch=_replaced("score", _FixedScore()),
+            patch=replaced("score", FixedScore()),
         ),
         Variant(
             "response serialisation",
             "a constant body instead of the prediction's JSON (bench only)",
-            patch=_replaced("_serialised", _fixed_response),
+            patch=constant_answers(),
         ),
     ]
 
