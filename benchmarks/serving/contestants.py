@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import FEATURES, encode_records
+from benchmarks.goals import BEFORE_ISSUE_15
 from benchmarks.serving.adapters import (
     Payload,
     bankchurn_payload,
@@ -32,7 +33,7 @@ from benchmarks.serving.contestant import (
     Contestant as Contestant,
 )  # re-exported for imports from here
 from benchmarks.serving.more_peers import litserve, rayserve
-from benchmarks.serving.variants import explaining, without_drift
+from benchmarks.serving.variants import at_commit, explaining, without_drift
 from tooling.net import free_port
 from tooling.paths import BENCHMARKS_DIR, MODEL_DIR, REPO_ROOT, VENV_BIN
 
@@ -155,6 +156,7 @@ def contestants() -> list[Contestant]:
         onnx,
         sklearn,
         without_drift(onnx),
+        at_commit(onnx, BEFORE_ISSUE_15),
         explaining(onnx),
         explaining(sklearn),
         bankchurn_v2(),

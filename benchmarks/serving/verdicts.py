@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from benchmarks.goals import GOALS
+from benchmarks.goals import BEFORE_ISSUE_15, GOALS
 from tooling.capacity import Capacity
 
 # The servers a user might pick instead of bankchurn (ceilings and variants are not peers).
@@ -40,7 +40,8 @@ def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[st
                 "met": ratio >= GOALS["onnx_vs_ceiling_single_rps"],
             }
         )
-    checks += typed_ceiling_goal(results) + drift_goal(results) + explain_goals(results)
+    checks += typed_ceiling_goal(results) + before_goals(results) + drift_goal(results)
+    checks += explain_goals(results)
     if onnx:
         rate = results["bankchurn-onnx"]["single"]["rate"]
         checks.append(
@@ -51,6 +52,16 @@ def goals(results: dict[str, Any], image: dict[str, Any] | None) -> list[dict[st
                 f"{rate['late_sends']} late sends",
                 "met": rate["p99_ms"] <= GOALS["onnx_p99_ms_at_200_rps"]
                 and rate["late_sends"] == 0,
+            }
+        )
+    if onnx:
+        loaded = results["bankchurn-onnx"]["memory_loaded_mib"]["rss"]
+        checks.append(
+            {
+                "goal": f"bankchurn-onnx loaded RSS <= {GOALS['onnx_loaded_rss_mib']:g} MiB "
+                "(one worker, after the single and batch runs)",
+                "value": f"{loaded:.0f} MiB",
+                "met": loaded <= GOALS["onnx_loaded_rss_mib"],
             }
         )
     if image:
@@ -83,6 +94,32 @@ def typed_ceiling_goal(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": ratio >= goal,
         }
     ]
+
+
+def before_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #15: against the code it measured as today, run beside main's in this run."""
+    before = f"bankchurn-onnx-{BEFORE_ISSUE_15[:7]}"
+    if not {"bankchurn-onnx", before} <= results.keys():
+        return []
+    checks = []
+    for kind, unit, goal in (
+        ("single", "requests/s", GOALS["onnx_vs_before_single_rps"]),
+        ("batch", "rows/s", GOALS["onnx_vs_before_batch_rows"]),
+    ):
+        now, then = (
+            results[name][kind]["throughput_rps"] * results[name][kind]["rows"]
+            for name in ("bankchurn-onnx", before)
+        )
+        what = "single-row" if kind == "single" else "batch-of-100"
+        checks.append(
+            {
+                "goal": f"bankchurn-onnx {what} {unit} >= {goal:g}x {before}'s (the code "
+                "issue #15 measured as today)",
+                "value": f"{now / then:.2f}x ({now:,.0f} vs {then:,.0f} rows/s)",
+                "met": now / then >= goal,
+            }
+        )
+    return checks
 
 
 def drift_goal(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,12 +9,15 @@ the parity gate, and that its ``capacity`` object is what tooling.sizing reads.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import numpy as np
 import pytest
 
 from app.settings import Settings
 from benchmarks.errors import BenchError
+from benchmarks.goals import BEFORE_ISSUE_15
 from benchmarks.serving import measure
 from benchmarks.serving.ablation import FULL, variants
 from benchmarks.serving.adapters import BATCH_ROWS, Payload
@@ -32,7 +35,7 @@ from tooling.paths import REPO_ROOT
 # (tests/bench/test_checks.py checks their explanations on a real server instead).
 SMOKE = (
     "bankchurn-onnx", "bankchurn-onnx-nodrift", "bankchurn-onnx-explain",
-    "fastapi-trivial", "fastapi-typed",
+    f"bankchurn-onnx-{BEFORE_ISSUE_15[:7]}", "fastapi-trivial", "fastapi-typed",
 )  # fmt: skip
 
 
@@ -87,6 +90,9 @@ def test_the_feature_cost_goals_and_sections_are_reported(report):
         "with the drift counters >= 95% of without",
         "explain contestants reported, both backends",
         "non-explain requests not slower",
+        f"single-row requests/s >= 1.5x bankchurn-onnx-{BEFORE_ISSUE_15[:7]}'s",
+        f"batch-of-100 rows/s >= 2x bankchurn-onnx-{BEFORE_ISSUE_15[:7]}'s",
+        "loaded RSS <= 90 MiB",
     )
     for phrase in expected:
         assert [goal for goal in goals if phrase in goal], phrase
@@ -176,3 +182,35 @@ def test_the_committed_report_is_rendered_from_the_committed_numbers():
     """docs/benchmarks.md is generated: rendering docs/benchmarks.json gives it back exactly."""
     measured = json.loads((REPO_ROOT / "docs" / "benchmarks.json").read_text())
     assert render(measured) == (REPO_ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def test_the_contestant_before_issue_15_serves_that_commits_code(tmp_path):
+    """Its ``app`` and ``bankchurn`` are the old commit's, imported ahead of this checkout's."""
+    before = next(c for c in contestants() if c.name.endswith(BEFORE_ISSUE_15[:7]))
+    assert before.prepare is not None
+    assert before.workdir_env is not None
+    before.prepare(tmp_path, 0)
+    tree = tmp_path / "tree"
+    assert not (tree / "app" / "predict_fast_path.py").exists()  # it came after that commit
+    python, *arguments = before.command(8000, tmp_path)
+    assert arguments[0] == "-P"
+    assert arguments[-2:] == ["--app-dir", str(tree)]
+    # What uvicorn's --app-dir does (sys.path.insert(0, ...)), then both imports.
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import app.scoring, bankchurn.schema; "
+        "print(app.scoring.__file__); print(bankchurn.schema.__file__)"
+    )
+    found = subprocess.run(
+        [python, "-P", "-c", probe, str(tree)],
+        env={**os.environ, **before.workdir_env(tmp_path)},
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert found.stdout.split() == [
+        str(tree / "app" / "scoring.py"),
+        str(tree / "src" / "bankchurn" / "schema.py"),
+    ]
+    old = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "show", f"{BEFORE_ISSUE_15}:app/scoring.py"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert (tree / "app" / "scoring.py").read_bytes() == old
