@@ -105,7 +105,9 @@ BENCH_VENVS := .venv-bench
 BENCH_STAMPS := $(BENCH_PEERS:%=$(BENCH_VENVS)/%/.installed-from-locks)
 $(BENCH_VENVS)/%/.installed-from-locks: benchmarks/peers/%/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENVS)/$*
-	$(BENCH_VENVS)/$*/bin/python -m pip install --quiet --require-hashes -r $<
+	# --no-deps: the lock is complete; pip 23.2 refuses a dependency's extras (litserve's
+	# uvicorn[standard]) in --require-hashes mode although every package they name is locked.
+	$(BENCH_VENVS)/$*/bin/python -m pip install --quiet --require-hashes --no-deps -r $<
 	touch $@
 
 bench: $(STAMP) $(BENCH_STAMPS) ## bankchurn vs MLServer, MLflow, BentoML, LitServe, Ray Serve under wrk into docs/benchmarks.md (needs wrk; ~25 min)
