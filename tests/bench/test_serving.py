@@ -195,14 +195,15 @@ def test_the_contestant_before_issue_15_serves_that_commits_code(tmp_path):
     python, *arguments = before.command(8000, tmp_path)
     assert arguments[0] == "-P"
     assert arguments[-2:] == ["--app-dir", str(tree)]
-    # What uvicorn's --app-dir does (sys.path.insert(0, ...)), then both imports.
+    # uvicorn's --app-dir puts the tree first on sys.path; a leading PYTHONPATH entry does too.
     probe = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import app.scoring, bankchurn.schema; "
+        "import app.scoring, bankchurn.schema; "
         "print(app.scoring.__file__); print(bankchurn.schema.__file__)"
     )
+    server_path = before.workdir_env(tmp_path)["PYTHONPATH"]
     found = subprocess.run(
-        [python, "-P", "-c", probe, str(tree)],
-        env={**os.environ, **before.workdir_env(tmp_path)},
+        [python, "-P", "-c", probe],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), server_path])},
         cwd=REPO_ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert found.stdout.split() == [
