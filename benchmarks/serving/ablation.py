@@ -41,8 +41,9 @@ from benchmarks.serving.ablation_patches import (
     replaced,
     without_validation,
 )
-from benchmarks.serving.adapters import Payload, bankchurn_payload, benchmark_customers
+from benchmarks.serving.adapters import bankchurn_payload, benchmark_customers
 from benchmarks.serving.inprocess import await_model, request
+from benchmarks.serving.payload import Payload
 
 FULL = "everything on"
 

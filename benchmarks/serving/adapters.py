@@ -9,7 +9,6 @@ the encoded matrix), on the same protocol as MLServer's.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from app.v2_codec import declared_datatype
 from bankchurn.schema import FEATURES
 from bankchurn.synth import synthesize
+from benchmarks.serving.payload import Payload
 
 BATCH_ROWS = 100
 CUSTOMER_SEED = 7
@@ -28,15 +28,6 @@ def benchmark_customers() -> list[dict[str, Any]]:
     # .tolist() gives Python ints, floats and strs: the JSON types the API's schema wants.
     values = {feature.name: columns[feature.column].tolist() for feature in FEATURES}
     return [{name: values[name][row] for name in values} for row in range(BATCH_ROWS)]
-
-
-@dataclass(frozen=True)
-class Payload:
-    """One request: where it goes, its body, and how to read probabilities back."""
-
-    path: str
-    body: bytes
-    rows: int
 
 
 def bankchurn_payload(customers: list[dict[str, Any]], _: np.ndarray) -> Payload:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.serving.adapters import Payload
+from benchmarks.serving.payload import Payload
 from tooling.paths import REPO_ROOT
 
 PayloadFor = Callable[[list[dict[str, Any]], np.ndarray], Payload]

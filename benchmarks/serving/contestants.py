@@ -15,7 +15,6 @@ from bankchurn.artifacts import load_pipeline
 from bankchurn.schema import FEATURES, encode_records
 from benchmarks.goals import BEFORE_ISSUE_15
 from benchmarks.serving.adapters import (
-    Payload,
     bankchurn_payload,
     bankchurn_probabilities,
     bankchurn_v2_payload,
@@ -33,6 +32,7 @@ from benchmarks.serving.contestant import (
     Contestant as Contestant,
 )  # re-exported for imports from here
 from benchmarks.serving.more_peers import litserve, rayserve
+from benchmarks.serving.payload import Payload
 from benchmarks.serving.variants import at_commit, explaining, without_drift
 from tooling.net import free_port
 from tooling.paths import BENCHMARKS_DIR, MODEL_DIR, REPO_ROOT, VENV_BIN

@@ -8,7 +8,7 @@ from typing import Any
 from benchmarks.containers import Containers, time_to_answer
 from benchmarks.errors import BenchError
 from benchmarks.loopback import post
-from benchmarks.serving.adapters import Payload
+from benchmarks.serving.payload import Payload
 from tooling.docker import HARDENED, image_exists
 from tooling.images_env import image as image_name
 

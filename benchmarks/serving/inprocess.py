@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from benchmarks.errors import BenchError
-from benchmarks.serving.adapters import Payload
+from benchmarks.serving.payload import Payload
 
 READY_TIMEOUT = 60.0
 

@@ -19,9 +19,9 @@ import numpy as np
 
 from benchmarks.errors import BenchError
 from benchmarks.loopback import post
-from benchmarks.serving.adapters import Payload
 from benchmarks.serving.checks import PARITY_TOLERANCE
 from benchmarks.serving.contestant import KINDS, Contestant
+from benchmarks.serving.payload import Payload
 from benchmarks.serving.process import Server, memory_mib, running
 from benchmarks.serving.wrk import LoadTarget
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from benchmarks.errors import BenchError
 from benchmarks.loopback import post
-from benchmarks.serving.adapters import Payload
 from benchmarks.serving.contestant import Contestant
+from benchmarks.serving.payload import Payload
 from tooling.net import free_port, wait_until
 
 # Ray Serve takes the longest: a local cluster, then its controller, proxy and replica

@@ -20,10 +20,11 @@ from benchmarks.errors import BenchError
 from benchmarks.goals import BEFORE_ISSUE_15
 from benchmarks.serving import measure
 from benchmarks.serving.ablation import FULL, variants
-from benchmarks.serving.adapters import BATCH_ROWS, Payload
+from benchmarks.serving.adapters import BATCH_ROWS
 from benchmarks.serving.checks import EFFICIENCY_TOLERANCE, EXPLAIN_SAMPLE
 from benchmarks.serving.contestants import contestants
 from benchmarks.serving.measure import PARITY_TOLERANCE, RATES, check_parity
+from benchmarks.serving.payload import Payload
 from benchmarks.serving.report import render
 from tests.bench.benchtools import short_report
 from tooling import sizing
