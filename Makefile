@@ -95,7 +95,7 @@ test-images: $(STAMP) ## prove the built images: same predictions, non-root, hea
 bench-images: $(STAMP) $(TOOLS_STAMP) ## measure the built images into docs/images.md (size, start, RSS, build time)
 	$(BIN)/python -m benchmarks.images
 
-bench-instructions: $(STAMP) ## callgrind: instructions per plain request, with and without explanations, into docs/instructions.md (needs valgrind; ~5 min)
+bench-instructions: $(STAMP) ## callgrind: instructions per request, after explanations and against b7c1c21's code, into docs/instructions.md (needs valgrind; ~8 min)
 	$(BIN)/python -m benchmarks.instructions
 
 # The peer servers of the serving benchmark, each in its own venv from its own hash-locked
