@@ -5,8 +5,10 @@ workers (``WEB_CONCURRENCY``, which uvicorn reads) every worker must write its m
 to files in ``PROMETHEUS_MULTIPROC_DIR`` so /metrics adds them up (see app/metrics.py),
 and that folder must exist and hold no files from an earlier run. Distroless images
 have no shell to ``mkdir``/``rm`` in, hence this: it picks a folder under /tmp when
-several workers are asked for and none is set, creates and empties it, then ``exec``s
-uvicorn, which keeps PID 1 and so receives SIGTERM directly.
+several workers are asked for and none is set, creates and empties it, then runs
+uvicorn's command line in this same process, which is PID 1 and so receives SIGTERM
+directly. In the process, not by ``exec``: a second interpreter start-up would add to
+every cold start (docs/performance.md).
 
 It also gives uvicorn the service's HTTP protocol (header timeout, connection cap, idle
 close at shutdown: app/http_protocol.py) and a graceful-shutdown timeout, unless the
@@ -23,6 +25,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+from uvicorn.main import main as uvicorn_main
 
 from app.server_options import uvicorn_arguments
 
@@ -50,5 +54,4 @@ def prepare_metrics_dir() -> None:
 
 if __name__ == "__main__":
     prepare_metrics_dir()
-    command = [sys.executable, "-m", "uvicorn", *uvicorn_arguments(sys.argv[1:])]
-    os.execv(sys.executable, command)  # noqa: S606
+    uvicorn_main(uvicorn_arguments(sys.argv[1:]), prog_name="uvicorn")

@@ -115,7 +115,7 @@ def test_two_workers_on_a_read_only_root_add_up_their_metrics(containers: Contai
 
 
 def test_entrypoint_is_exec_form_python_running_serve():
-    """The venv's python runs serve.py, which execs uvicorn: no shell anywhere."""
+    """The venv's python runs serve.py, which runs uvicorn: no shell anywhere."""
     entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", IMAGE)
 
     assert entrypoint.stdout.strip() == '["/opt/venv/bin/python","/app/serve.py"]'
