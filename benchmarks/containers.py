@@ -25,6 +25,7 @@ class Started:
     name: str
     url: str  # http://127.0.0.1:PORT, the container's port 8000
     started: float  # time.monotonic() just before `docker run`
+    started_wall: float  # time.time() then: comparable with the daemon's .State.StartedAt
 
 
 class Containers:
@@ -37,11 +38,11 @@ class Containers:
     def start(self, image: str, options: Sequence[str] = ()) -> Started:
         name = f"bankchurn-bench-{uuid.uuid4().hex[:10]}"
         self.names.append(name)
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         docker("run", "--detach", "--name", name, "--label", self.label,
                "--publish", "127.0.0.1::8000", *options, image)  # fmt: skip
         port = docker("port", name, "8000/tcp").stdout.splitlines()[0].rsplit(":", 1)[1]
-        return Started(name, f"http://127.0.0.1:{port}", started)
+        return Started(name, f"http://127.0.0.1:{port}", started, started_wall)
 
     def remove(self, name: str) -> None:
         docker("rm", "--force", "--volumes", name, check=False)

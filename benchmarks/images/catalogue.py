@@ -54,6 +54,8 @@ class Result:
     healthcheck: bool = False
     healthy: str = ""
     starts: list[float] = field(default_factory=list)
+    # Of each start, the seconds before the container's process ran (docker's own work).
+    docker_shares: list[float] = field(default_factory=list)
     rss_idle: float = 0.0
     rss_after: float = 0.0
     cgroup_idle: str = ""
@@ -64,3 +66,9 @@ class Result:
     build_cold: float | None = None
     build_warm: float | None = None
     hadolint: list[str] = field(default_factory=list)
+
+    def own_starts(self) -> list[float]:
+        """Each start less docker's share: the image's own start-up (none if not measured)."""
+        if not self.docker_shares:
+            return []
+        return [start - share for start, share in zip(self.starts, self.docker_shares, strict=True)]

@@ -31,6 +31,11 @@ def seconds(value: float | None) -> str:
     return "not measured" if value is None else f"{value:.1f} s"
 
 
+def median_seconds(values: list[float]) -> str:
+    """A median in seconds; runs recorded before the split was measured have none."""
+    return f"{statistics.median(values):.2f} s" if values else "not measured"
+
+
 def run_context(
     images: tuple[Image, ...], build_args: list[str], argv: list[str]
 ) -> dict[str, Any]:
@@ -124,6 +129,10 @@ def render(
     row(f"cold start to /ready 200, median of {runs}",
         lambda x: f"**{statistics.median(x.starts):.2f} s**")  # fmt: skip
     row("cold start min / max", lambda x: f"{min(x.starts):.2f} / {max(x.starts):.2f} s")
+    row("of which docker's share (`docker run` to `.State.StartedAt`), median",
+        lambda x: median_seconds(x.docker_shares))  # fmt: skip
+    row("of which the image's own (its process start to /ready 200), median",
+        lambda x: median_seconds(x.own_starts()))  # fmt: skip
     row("RSS idle after ready (sum of processes' RSS)", lambda x: f"{x.rss_idle:.0f} MiB")
     row(f"RSS after {PREDICTS} /predict", lambda x: f"{x.rss_after:.0f} MiB")
     row("cgroup memory idle / after (`docker stats`)",
@@ -187,7 +196,10 @@ def render(
         "gzip container (what `gzip -6` does), never written to disk; a registry stores each "
         "layer compressed separately, so its total is close to this.",
         "- Cold start: from just before `docker run -d` to the first `GET /ready` answering 200 "
-        f"(polled every 50 ms), {runs} fresh containers per image, one after the other.",
+        f"(polled every 50 ms), {runs} fresh containers per image, one after the other. "
+        "Docker's share ends at the container's `.State.StartedAt` (the daemon's clock, on "
+        "this host): creating the container, its filesystem and network before the image's "
+        "own code runs; the rest is the image's (interpreter, imports, model load).",
         "- The first container of each image also gives: the uids (`docker top -o pid,uid,rss`), "
         f"RSS 1 s after ready and after {PREDICTS} sequential single-customer `POST /predict`, "
         "the healthcheck (`.State.Health.Status` polled until `healthy`, at most "

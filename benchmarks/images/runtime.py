@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from bankchurn.schema import EXAMPLE_CUSTOMER
@@ -23,6 +24,12 @@ def processes(name: str) -> tuple[str, float]:
     return ",".join(uids), sum(int(row.split()[2]) for row in rows) / 1024
 
 
+def process_started(name: str) -> float:
+    """When the daemon started the container's process (.State.StartedAt), as a Unix time."""
+    started_at = docker("inspect", "--format", "{{.State.StartedAt}}", name).stdout.strip()
+    return datetime.datetime.fromisoformat(started_at).timestamp()
+
+
 def cgroup_memory(name: str) -> str:
     usage = docker("stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout
     return usage.split("/")[0].strip()
@@ -34,6 +41,7 @@ def measure_runtime(image: Image, result: Result, runs: int, containers: Contain
         container = containers.start(image.tag, image.run_options)
         name, url = container.name, container.url
         result.starts.append(time_to_answer(container, ready, interval=0.05, timeout=READY_TIMEOUT))
+        result.docker_shares.append(process_started(name) - container.started_wall)
         if run == 0:
             time.sleep(1.0)  # let start-up work that follows /ready settle
             result.uids, result.rss_idle = processes(name)
