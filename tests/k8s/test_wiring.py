@@ -43,8 +43,8 @@ def test_the_api_runs_the_production_image_named_in_images_env(objects: list[Man
 
 
 def test_the_api_runs_the_images_own_entrypoint_and_command(objects: list[Manifest]) -> None:
-    """serve.py must stay PID 1 (it runs uvicorn in its own process, which gets SIGTERM), and the port
-    below is the one the image's CMD binds."""
+    """serve.py must stay PID 1 (it runs uvicorn in its own process, which gets SIGTERM),
+    and the port below is the one the image's CMD binds."""
     api = container(objects)
     assert "command" not in api
     assert "args" not in api
