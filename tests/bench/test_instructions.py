@@ -55,3 +55,8 @@ def test_readme_quotes_the_committed_ratio() -> None:
 
     worst = max(row["vs_never_explained"] for row in results["rows"][: instructions.JUDGED])
     assert f"never did ({worst:.2f}x, counted by callgrind" in readme
+    single, batch = results["before"]
+    assert (
+        f"{single['fewer']:.2f}x fewer for a single row and {batch['fewer']:.2f}x fewer per "
+        f"batch of 100 than at {results['before_commit'][:7]}"
+    ) in readme

@@ -1,12 +1,15 @@
-"""README's performance claims say what the committed benchmark (docs/benchmarks.json) measured."""
+"""README's performance claims say what the committed benchmarks (docs/benchmarks.json,
+docs/images.json) measured."""
 
 from __future__ import annotations
 
 import json
+import statistics
 
 import pytest
 
 from benchmarks.goals import BEFORE_ISSUE_15, GOALS
+from benchmarks.images import stored
 from benchmarks.serving.verdicts import PEERS
 from tooling.paths import REPO_ROOT
 
@@ -103,3 +106,14 @@ def test_the_memory_goal(measured, readme):
     rss = measured["results"]["bankchurn-onnx"]["memory_loaded_mib"]["rss"]
     met = rss <= GOALS["onnx_loaded_rss_mib"]
     assert f"one loaded ONNX worker holds {rss:.0f} MiB (goal: 90 MiB, {_verdict(met)})" in readme
+
+
+def test_the_production_image_start_split(readme):
+    """The split comes from docs/images.json (make bench-images), not the serving report."""
+    _, results, _ = stored.load(REPO_ROOT / "docs" / "images.json")
+    production = results["production"]
+    start = statistics.median(production.starts)
+    own = statistics.median(production.own_starts())
+    assert (
+        f"starts in {start:.2f} s from `docker run` to /ready, {own:.2f} s of it its own" in readme
+    )
